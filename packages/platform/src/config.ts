@@ -1,0 +1,42 @@
+/**
+ * Configuration is read from the environment once, at start, and validated; a bad value stops the
+ * service with a message naming the variable. Every variable is listed in the README table and in
+ * `.env.example`.
+ */
+import { z } from "zod";
+
+export const devSecret = "agora-dev-secret-change-me-0000000000";
+
+/** Variables every service reads. */
+export const commonEnv = {
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: z.string().url().default("postgresql://postgres@127.0.0.1:5432/agora"),
+  DATABASE_REPLICA_URL: z.string().url().optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  READ_YOUR_WRITES_WINDOW_MS: z.coerce.number().int().min(0).default(5000),
+  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  REDIS_KEY_PREFIX: z.string().default("agora:"),
+  INTERNAL_SECRET: z.string().min(32, "must be at least 32 characters").default(devSecret),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+};
+
+export type Env = Record<string, string | undefined>;
+
+export function loadConfig<S extends z.ZodRawShape>(shape: S, env: Env = process.env): z.infer<z.ZodObject<S>> {
+  const result = z.object(shape).safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message} (got ${JSON.stringify(env[String(issue.path[0])])})`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}\nSee the configuration table in README.md.`);
+  }
+  const config = result.data as Record<string, unknown>;
+  if (config.NODE_ENV === "production") {
+    for (const [key, value] of Object.entries(config)) {
+      if (value === devSecret) throw new Error(`Invalid configuration: ${key} must be set to a secret of your own in production.`);
+    }
+  }
+  return result.data;
+}
+
+/** Ports default to the layout in DESIGN.md. */
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);

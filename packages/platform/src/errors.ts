@@ -1,0 +1,83 @@
+/**
+ * The one registry of public error codes (DESIGN.md, "Public API outline"). Resolvers throw these;
+ * `formatError` makes sure nothing else (stack traces, SQL, internal messages) reaches a client
+ * outside development.
+ */
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { unwrapResolverError } from "@apollo/server/errors";
+
+export const ErrorCode = {
+  BAD_USER_INPUT: "BAD_USER_INPUT",
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  RATE_LIMITED: "RATE_LIMITED",
+  OPERATION_TOO_COMPLEX: "OPERATION_TOO_COMPLEX",
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const httpStatusByCode: Record<ErrorCode, number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+  OPERATION_TOO_COMPLEX: 400,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+export function httpStatusFor(code: ErrorCode): number {
+  return httpStatusByCode[code];
+}
+
+/** A GraphQL error with a public code. `details` lands in `extensions` (e.g. the offending field). */
+export class AgoraError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...details, code } });
+    this.name = "AgoraError";
+  }
+}
+
+export const badUserInput = (message: string, field?: string) =>
+  new AgoraError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+export const unauthenticated = (message = "You must be signed in to do this.") =>
+  new AgoraError(ErrorCode.UNAUTHENTICATED, message);
+export const forbidden = (message = "You are not allowed to do this.") => new AgoraError(ErrorCode.FORBIDDEN, message);
+export const notFound = (what: string, id: string) => new AgoraError(ErrorCode.NOT_FOUND, `${what} ${id} was not found.`, { id });
+export const conflict = (message: string) => new AgoraError(ErrorCode.CONFLICT, message);
+export const serviceUnavailable = (message: string) => new AgoraError(ErrorCode.SERVICE_UNAVAILABLE, message);
+
+/** Apollo's own codes for documents that do not parse or validate map onto BAD_USER_INPUT. */
+const documentErrorCodes = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_REQUEST", "PERSISTED_QUERY_NOT_SUPPORTED"]);
+const publicCodes = new Set<string>(Object.values(ErrorCode));
+
+/**
+ * Apollo `formatError`: keeps public codes, turns document errors into BAD_USER_INPUT (the original
+ * code stays in `extensions.reason`), and hides everything else as INTERNAL_SERVER_ERROR with a
+ * generic message unless `exposeDetails` (development) is on.
+ */
+export function createFormatError(options: { exposeDetails: boolean; onInternalError?: (error: unknown) => void }) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code as string | undefined;
+    if (code && documentErrorCodes.has(code)) {
+      return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT, reason: code } };
+    }
+    if (code && publicCodes.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+      const { stacktrace: _ignored, ...extensions } = formatted.extensions ?? {};
+      return options.exposeDetails ? formatted : { ...formatted, extensions };
+    }
+    options.onInternalError?.(unwrapResolverError(error));
+    if (options.exposeDetails) return { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.INTERNAL_SERVER_ERROR } };
+    return {
+      message: "Something went wrong on our side. It has been logged; please try again.",
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}

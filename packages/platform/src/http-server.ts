@@ -1,0 +1,147 @@
+/**
+ * A small Node `http` integration for Apollo Server: JSON body with a size limit, extra routes
+ * (health, metrics, REST), and clean shutdown. Express is not needed for this much.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
+import { ErrorCode } from "./errors.js";
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
+export interface HttpServerOptions<TContext extends BaseContext> {
+  apollo: ApolloServer<TContext>;
+  context: (req: IncomingMessage) => Promise<TContext>;
+  /** Largest accepted request body; larger bodies get 413. */
+  bodyLimitBytes: number;
+  /** Exact-path routes checked before GraphQL, e.g. `GET /health/live`; key is `METHOD /path`. */
+  routes?: Record<string, RouteHandler>;
+  /** Prefix routes, e.g. `GET /jobs/`; checked after exact routes. */
+  prefixRoutes?: Record<string, RouteHandler>;
+  graphqlPath?: string;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: string = ErrorCode.BAD_USER_INPUT,
+  ) {
+    super(message);
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(payload), ...headers });
+  res.end(payload);
+}
+
+/** The GraphQL-shaped error body used for errors raised before GraphQL execution. */
+export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, `Request body is ${declared} bytes; the limit is ${limit} bytes.`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, `Request body is larger than the limit of ${limit} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function headerMap(req: IncomingMessage): HeaderMap {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+  }
+  return headers;
+}
+
+export function createHttpHandler<TContext extends BaseContext>(options: HttpServerOptions<TContext>) {
+  const graphqlPath = options.graphqlPath ?? "/graphql";
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    try {
+      const route = options.routes?.[`${req.method} ${url.pathname}`];
+      if (route) return await route(req, res, url);
+      for (const [prefix, handler] of Object.entries(options.prefixRoutes ?? {})) {
+        const [method, path] = prefix.split(" ");
+        if (req.method === method && path && url.pathname.startsWith(path)) return await handler(req, res, url);
+      }
+      if (url.pathname !== graphqlPath && url.pathname !== "/") {
+        return sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${url.pathname}. GraphQL is served at ${graphqlPath}.` });
+      }
+      let body: unknown = undefined;
+      if (req.method === "POST") {
+        const raw = await readBody(req, options.bodyLimitBytes);
+        const type = req.headers["content-type"] ?? "";
+        if (type.includes("application/json") || type.includes("application/graphql-response+json")) {
+          try {
+            body = raw.length ? JSON.parse(raw.toString("utf8")) : undefined;
+          } catch (error) {
+            throw new HttpError(400, `The request body is not valid JSON: ${(error as Error).message}`);
+          }
+        } else {
+          body = raw.toString("utf8");
+        }
+      }
+      const response = await options.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? "GET", headers: headerMap(req), search: url.search, body },
+        context: () => options.context(req),
+      });
+      const headers: Record<string, string> = {};
+      for (const [key, value] of response.headers) headers[key] = value;
+      res.writeHead(response.status ?? 200, headers);
+      if (response.body.kind === "complete") {
+        res.end(response.body.string);
+      } else {
+        for await (const chunk of response.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+    } catch (error) {
+      if (res.headersSent) return void res.end();
+      if (error instanceof HttpError) return sendGraphQLError(res, error.status, error.code, error.message);
+      // Errors thrown while building the context (e.g. an unverifiable identity) are GraphQLErrors.
+      const code = (error as { extensions?: { code?: string } }).extensions?.code;
+      if (code === ErrorCode.UNAUTHENTICATED) return sendGraphQLError(res, 401, code, (error as Error).message);
+      if (code === ErrorCode.SERVICE_UNAVAILABLE) return sendGraphQLError(res, 503, code, (error as Error).message);
+      sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Something went wrong on our side. It has been logged; please try again.");
+      throw error;
+    }
+  };
+}
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>, port: number, host = "0.0.0.0", onError?: (error: unknown) => void): Promise<RunningServer> {
+  const server = createServer((req, res) => {
+    handler(req, res).catch((error) => onError?.(error));
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port: actualPort,
+    url: `http://127.0.0.1:${actualPort}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Bootstrap shared by the four subgraphs: a Federation 2 schema, Apollo Server with the platform's
+ * error formatting, identity from the gateway's signed header, primary/replica routing with
+ * read-your-writes, health and metrics routes.
+ */
+import type { IncomingMessage } from "node:http";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import type { GraphQLResolverMap } from "@apollo/subgraph";
+import type { DocumentNode } from "graphql";
+import { createFormatError } from "./errors.js";
+import { createHttpHandler, listen, sendJson, type RouteHandler, type RunningServer } from "./http-server.js";
+import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.js";
+import type { Database, PrismaClient } from "./database.js";
+import type { Logger } from "./logger.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import type { Redis } from "./redis.js";
+
+export interface SubgraphBaseContext {
+  identity: Identity | null;
+  /** `write` is the primary; `read` is the replica unless this caller wrote recently. */
+  db: { write: PrismaClient; read: PrismaClient };
+  log: Logger;
+}
+
+export interface SubgraphDefinition<TContext extends SubgraphBaseContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  /** Resolvers typed by the subgraph's generated `Resolvers` type. */
+  resolvers: object;
+  /** Adds per-request state (DataLoaders) to the base context. */
+  createContext: (base: SubgraphBaseContext, req: IncomingMessage) => TContext;
+  routes?: Record<string, RouteHandler>;
+  prefixRoutes?: Record<string, RouteHandler>;
+}
+
+export interface SubgraphRuntime {
+  db: Database;
+  log: Logger;
+  internalSecret: string;
+  bodyLimitBytes: number;
+  exposeErrorDetails: boolean;
+  /** Needed only with a replica: remembers who wrote recently. */
+  redis?: Redis | undefined;
+  redisKeyPrefix?: string;
+  readYourWritesWindowMs?: number;
+}
+
+export interface SubgraphServer {
+  apollo: ApolloServer<SubgraphBaseContext>;
+  metrics: Metrics;
+  listen(port: number, host?: string): Promise<RunningServer>;
+  stop(): Promise<void>;
+}
+
+function readYourWritesPlugin(runtime: SubgraphRuntime): ApolloServerPlugin<SubgraphBaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation?.operation !== "mutation") return;
+          contextValue.db.read = contextValue.db.write;
+          const userId = contextValue.identity?.userId;
+          if (userId && runtime.redis && runtime.db.hasReplica && runtime.readYourWritesWindowMs) {
+            await runtime.redis.set(`${runtime.redisKeyPrefix ?? ""}ryw:${userId}`, "1", "PX", runtime.readYourWritesWindowMs);
+          }
+        },
+      };
+    },
+  };
+}
+
+function metricsPlugin(metrics: Metrics): ApolloServerPlugin<SubgraphBaseContext> {
+  return {
+    async requestDidStart() {
+      const end = metrics.duration.startTimer();
+      return {
+        async willSendResponse({ operationName, errors }) {
+          const operation = operationName ?? "anonymous";
+          end({ operation });
+          metrics.requests.inc({ operation, outcome: errors?.length ? "error" : "ok" });
+        },
+      };
+    },
+  };
+}
+
+export async function createSubgraphServer<TContext extends SubgraphBaseContext>(
+  definition: SubgraphDefinition<TContext>,
+  runtime: SubgraphRuntime,
+): Promise<SubgraphServer> {
+  const metrics = createMetrics(definition.name);
+  const { Gauge } = await import("prom-client");
+  new Gauge({
+    name: "agora_db_statements_total",
+    help: "SQL statements issued by this process",
+    registers: [metrics.registry],
+    collect() {
+      this.set(runtime.db.statementCount());
+    },
+  });
+  const apollo = new ApolloServer<SubgraphBaseContext>({
+    schema: buildSubgraphSchema({ typeDefs: definition.typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
+    formatError: createFormatError({
+      exposeDetails: runtime.exposeErrorDetails,
+      onInternalError: (error) => runtime.log.error({ err: error }, "internal error"),
+    }),
+    includeStacktraceInErrorResponses: runtime.exposeErrorDetails,
+    csrfPrevention: true,
+    plugins: [readYourWritesPlugin(runtime), metricsPlugin(metrics)],
+  });
+  await apollo.start();
+
+  const readerFor = async (identity: Identity | null): Promise<PrismaClient> => {
+    const { db, redis } = runtime;
+    if (!db.hasReplica) return db.primary;
+    if (identity && redis && (await redis.exists(`${runtime.redisKeyPrefix ?? ""}ryw:${identity.userId}`))) return db.primary;
+    return db.replica;
+  };
+
+  const health: Record<string, RouteHandler> = {
+    "GET /health/live": (_req, res) => sendJson(res, 200, { status: "ok", service: definition.name }),
+    "GET /health/ready": async (_req, res) => {
+      try {
+        await runtime.db.primary.$queryRawUnsafe("SELECT 1");
+        sendJson(res, 200, { status: "ready", service: definition.name });
+      } catch (error) {
+        sendJson(res, 503, { status: "unavailable", service: definition.name, dependency: "postgresql", message: (error as Error).message });
+      }
+    },
+    "GET /metrics": (_req, res) => metrics.serve(res),
+  };
+
+  const handler = createHttpHandler<SubgraphBaseContext>({
+    apollo,
+    bodyLimitBytes: runtime.bodyLimitBytes,
+    routes: { ...health, ...definition.routes },
+    prefixRoutes: definition.prefixRoutes,
+    context: async (req) => {
+      const identity = await verifyIdentityHeader(req.headers[identityHeader] as string | undefined, runtime.internalSecret);
+      const base: SubgraphBaseContext = {
+        identity,
+        db: { write: runtime.db.primary, read: await readerFor(identity) },
+        log: runtime.log,
+      };
+      return definition.createContext(base, req);
+    },
+  });
+
+  const open: RunningServer[] = [];
+  return {
+    apollo,
+    metrics,
+    async listen(port, host) {
+      const running = await listen(handler, port, host, (error) => runtime.log.error({ err: error }, "request failed"));
+      open.push(running);
+      return running;
+    },
+    async stop() {
+      await Promise.all(open.map((s) => s.close()));
+      await apollo.stop();
+    },
+  };
+}

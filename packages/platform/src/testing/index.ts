@@ -1,0 +1,2 @@
+export { createTestDatabase, testKeyPrefix, testRedisUrl, testServerUrl } from "./test-database.js";
+export { graphqlRequest, type GraphQLResponse } from "./graphql-request.js";
