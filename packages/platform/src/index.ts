@@ -9,3 +9,6 @@ export * from "./pagination.js";
 export * from "./redis.js";
 export * from "./subgraph-server.js";
 export * from "./validation.js";
+export * from "./access-token.js";
+export * from "./scalars.js";
+export * from "./service-main.js";

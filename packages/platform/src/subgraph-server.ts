@@ -100,7 +100,7 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
     },
   });
   const apollo = new ApolloServer<SubgraphBaseContext>({
-    schema: buildSubgraphSchema({ typeDefs: definition.typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
+    schema: buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }]),
     formatError: createFormatError({
       exposeDetails: runtime.exposeErrorDetails,
       onInternalError: (error) => runtime.log.error({ err: error }, "internal error"),

@@ -1,0 +1,59 @@
+/**
+ * Client access tokens: short-lived JWTs issued by the users subgraph and verified by the gateway.
+ * The algorithm is pinned (HS256) so `alg: none` and algorithm-confusion tokens are refused; issuer
+ * and audience are checked.
+ */
+import { jwtVerify, SignJWT, errors as joseErrors } from "jose";
+import { z } from "zod";
+import { unauthenticated } from "./errors.js";
+import { devSecret } from "./config.js";
+import { roles, type Identity, type Role } from "./identity.js";
+
+export const accessTokenEnv = {
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters").default(devSecret),
+  JWT_ISSUER: z.string().default("agora-users"),
+  JWT_AUDIENCE: z.string().default("agora-api"),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),
+};
+
+export interface AccessTokenSettings {
+  secret: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+export function accessTokenSettings(config: { JWT_SECRET: string; JWT_ISSUER: string; JWT_AUDIENCE: string; ACCESS_TOKEN_TTL_SECONDS: number }): AccessTokenSettings {
+  return { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS };
+}
+
+const algorithm = "HS256";
+const key = (secret: string) => new TextEncoder().encode(secret);
+
+export async function issueAccessToken(identity: Identity, settings: AccessTokenSettings): Promise<string> {
+  return new SignJWT({ role: identity.role })
+    .setProtectedHeader({ alg: algorithm, typ: "JWT" })
+    .setSubject(identity.userId)
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setIssuedAt()
+    .setExpirationTime(`${settings.ttlSeconds}s`)
+    .sign(key(settings.secret));
+}
+
+/** Verifies a bearer token; throws UNAUTHENTICATED with a message saying what is wrong. */
+export async function verifyAccessToken(token: string, settings: AccessTokenSettings): Promise<Identity> {
+  try {
+    const { payload } = await jwtVerify(token, key(settings.secret), {
+      issuer: settings.issuer,
+      audience: settings.audience,
+      algorithms: [algorithm],
+    });
+    if (typeof payload.sub !== "string" || !roles.includes(payload.role as Role)) throw unauthenticated("The access token is malformed.");
+    return { userId: payload.sub, role: payload.role as Role };
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) throw unauthenticated("The access token has expired; use refreshToken to get a new one.");
+    if (error instanceof joseErrors.JOSEError) throw unauthenticated("The access token is not valid.");
+    throw error;
+  }
+}

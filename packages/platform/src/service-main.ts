@@ -1,0 +1,69 @@
+/**
+ * The `index.ts` of every subgraph: read config, check Postgres (and Redis when needed), listen,
+ * and shut down cleanly on SIGTERM/SIGINT.
+ */
+import type { Database } from "./database.js";
+import { createDatabase } from "./database.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createRedis, describeRedisUrl, type Redis } from "./redis.js";
+import type { SubgraphRuntime, SubgraphServer } from "./subgraph-server.js";
+import type { commonEnv } from "./config.js";
+import type { z } from "zod";
+
+type CommonConfig = { [K in keyof typeof commonEnv]: z.infer<(typeof commonEnv)[K]> };
+
+export async function checkPostgres(db: Database, url: string): Promise<void> {
+  try {
+    await db.primary.$queryRawUnsafe("SELECT 1");
+  } catch (error) {
+    const where = new URL(url);
+    throw new Error(
+      `PostgreSQL is not reachable at ${where.host}${where.pathname} (${(error as Error).message}). ` +
+        "Start it (Debian: pg_ctlcluster --skip-systemctl-redirect 15 main start), run `pnpm db:migrate`, or set DATABASE_URL.",
+    );
+  }
+}
+
+export async function checkRedis(redis: Redis, url: string): Promise<void> {
+  try {
+    await redis.ping();
+  } catch (error) {
+    throw new Error(
+      `Redis is not reachable at ${describeRedisUrl(url)} (${(error as Error).message}). ` +
+        'Start it (redis-server --daemonize yes --port 6379 --save "" --appendonly no) or set REDIS_URL.',
+    );
+  }
+}
+
+export function runtimeFromConfig(name: string, config: CommonConfig, log: Logger = createLogger(name, config.LOG_LEVEL)): SubgraphRuntime {
+  const db = createDatabase({ url: config.DATABASE_URL, replicaUrl: config.DATABASE_REPLICA_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: `agora-${name}` });
+  return {
+    db,
+    log,
+    internalSecret: config.INTERNAL_SECRET,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    exposeErrorDetails: config.NODE_ENV === "development",
+    redis: config.DATABASE_REPLICA_URL ? createRedis(config.REDIS_URL) : undefined,
+    redisKeyPrefix: config.REDIS_KEY_PREFIX,
+    readYourWritesWindowMs: config.READ_YOUR_WRITES_WINDOW_MS,
+  };
+}
+
+/** Listens, logs where, and stops the server and its connections on SIGTERM or SIGINT. */
+export async function serveUntilSignalled(name: string, server: SubgraphServer, runtime: SubgraphRuntime, port: number, host = "0.0.0.0", onStop: () => Promise<void> = async () => {}): Promise<void> {
+  const running = await server.listen(port, host);
+  runtime.log.info({ url: `${running.url}/graphql` }, `${name} subgraph listening`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    runtime.log.info({ signal }, "shutting down");
+    await server.stop();
+    await onStop();
+    await runtime.db.disconnect();
+    runtime.redis?.disconnect();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
