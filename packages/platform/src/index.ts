@@ -12,3 +12,4 @@ export * from "./validation.js";
 export * from "./access-token.js";
 export * from "./scalars.js";
 export * from "./service-main.js";
+export * from "./queues.js";
