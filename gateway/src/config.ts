@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { accessTokenEnv, commonEnv, loadConfig, port, type Env } from "@agora/platform";
+
+export const gatewayEnv = {
+  NODE_ENV: commonEnv.NODE_ENV,
+  LOG_LEVEL: commonEnv.LOG_LEVEL,
+  INTERNAL_SECRET: commonEnv.INTERNAL_SECRET,
+  BODY_LIMIT_BYTES: commonEnv.BODY_LIMIT_BYTES,
+  ...accessTokenEnv,
+  GATEWAY_PORT: port(4001),
+  GATEWAY_HOST: z.string().default("0.0.0.0"),
+  USERS_URL: z.string().url().default("http://127.0.0.1:4101/graphql"),
+  OFFERS_URL: z.string().url().default("http://127.0.0.1:4102/graphql"),
+  REVIEWS_URL: z.string().url().default("http://127.0.0.1:4103/graphql"),
+  JOBS_URL: z.string().url().default("http://127.0.0.1:4104/graphql"),
+  /** Per-subgraph request timeout. */
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Largest upload body the gateway passes on to the jobs service (the jobs service enforces its own limit). */
+  UPLOAD_PROXY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(11 * 1024 * 1024),
+};
+
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+
+export function loadGatewayConfig(env: Env = process.env) {
+  return loadConfig(gatewayEnv, env);
+}
+
+export function subgraphUrls(config: GatewayConfig): Record<string, string> {
+  return { users: config.USERS_URL, offers: config.OFFERS_URL, reviews: config.REVIEWS_URL, jobs: config.JOBS_URL };
+}

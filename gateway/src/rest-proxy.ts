@@ -1,0 +1,50 @@
+/**
+ * The REST routes of the jobs service (uploads, job status, processed files, queue dashboard) are
+ * reachable through the gateway, the platform's single public entry point. The gateway verifies the
+ * access token exactly as for GraphQL, replaces any client identity header with its own signed one,
+ * and streams the request body through without buffering it.
+ */
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import { identityHeader, sendGraphQLError, signIdentity, ErrorCode, type AccessTokenSettings, type RouteHandler } from "@agora/platform";
+import { identityFromRequest } from "./context.js";
+
+const hopByHop = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-authorization", "te", "trailer", "host", "authorization", identityHeader]);
+
+export function createRestProxy(options: { targetBaseUrl: string; serviceName: string; accessTokens: AccessTokenSettings; internalSecret: string }): RouteHandler {
+  const target = new URL(options.targetBaseUrl);
+  return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    let identity;
+    try {
+      identity = await identityFromRequest(req, options.accessTokens);
+    } catch (error) {
+      return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, (error as Error).message);
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined && !hopByHop.has(key.toLowerCase())) headers[key] = value;
+    }
+    if (identity) headers[identityHeader] = await signIdentity(identity, options.internalSecret);
+    await new Promise<void>((resolve) => {
+      const upstream = httpRequest(
+        { protocol: target.protocol, hostname: target.hostname, port: target.port, method: req.method, path: url.pathname + url.search, headers },
+        (response) => {
+          const out: Record<string, string | string[]> = {};
+          for (const [key, value] of Object.entries(response.headers)) if (value !== undefined && !hopByHop.has(key)) out[key] = value;
+          res.writeHead(response.statusCode ?? 502, out);
+          response.pipe(res);
+          response.on("end", resolve);
+          response.on("error", resolve);
+        },
+      );
+      upstream.on("error", () => {
+        if (!res.headersSent) {
+          sendGraphQLError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, `The ${options.serviceName} service is unavailable (tried ${target.origin}).`);
+        } else {
+          res.destroy();
+        }
+        resolve();
+      });
+      req.pipe(upstream);
+    });
+  };
+}

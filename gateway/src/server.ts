@@ -1,0 +1,113 @@
+/**
+ * The Agora gateway: @apollo/gateway on @apollo/server with the committed static supergraph.
+ * It verifies access tokens and forwards identity; it holds no business logic.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ApolloGateway } from "@apollo/gateway";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
+import {
+  accessTokenSettings,
+  createFormatError,
+  createHttpHandler,
+  createMetrics,
+  listen,
+  sendJson,
+  type Logger,
+  type RouteHandler,
+  type RunningServer,
+} from "@agora/platform";
+import { AuthenticatedDataSource } from "./authenticated-data-source.js";
+import { subgraphUrls, type GatewayConfig } from "./config.js";
+import { createGatewayContext, type GatewayContext } from "./context.js";
+import { createRestProxy } from "./rest-proxy.js";
+
+export const defaultSupergraphPath = join(dirname(fileURLToPath(import.meta.url)), "..", "supergraph.graphql");
+
+export interface Gateway {
+  apollo: ApolloServer<GatewayContext>;
+  listen(port: number, host?: string): Promise<RunningServer>;
+  stop(): Promise<void>;
+}
+
+async function checkReady(urls: Record<string, string>, timeoutMs: number) {
+  const results = await Promise.all(
+    Object.entries(urls).map(async ([name, url]) => {
+      const healthUrl = url.replace(/\/graphql$/, "") + "/health/ready";
+      try {
+        const response = await fetch(healthUrl, { signal: AbortSignal.timeout(timeoutMs) });
+        return { name, url: healthUrl, ready: response.ok, status: response.status };
+      } catch (error) {
+        return { name, url: healthUrl, ready: false, error: (error as Error).message };
+      }
+    }),
+  );
+  return { ready: results.every((r) => r.ready), subgraphs: results };
+}
+
+export async function createGateway(config: GatewayConfig, log: Logger, supergraphSdl = readFileSync(defaultSupergraphPath, "utf8")): Promise<Gateway> {
+  const urls = subgraphUrls(config);
+  const development = config.NODE_ENV === "development";
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name, url }) => new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET),
+  });
+  const metrics = createMetrics("gateway");
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: development,
+    formatError: createFormatError({ exposeDetails: development, onInternalError: (error) => log.error({ err: error }, "internal error") }),
+    plugins: [
+      config.NODE_ENV === "production" ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
+      {
+        async requestDidStart() {
+          const end = metrics.duration.startTimer();
+          return {
+            async willSendResponse({ operationName, errors }) {
+              const operation = operationName ?? "anonymous";
+              end({ operation });
+              metrics.requests.inc({ operation, outcome: errors?.length ? "error" : "ok" });
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  const accessTokens = accessTokenSettings(config);
+  const jobsBase = config.JOBS_URL.replace(/\/graphql$/, "");
+  const jobsProxy = createRestProxy({ targetBaseUrl: jobsBase, serviceName: "jobs", accessTokens, internalSecret: config.INTERNAL_SECRET });
+  const routes: Record<string, RouteHandler> = {
+    "GET /health/live": (_req, res) => sendJson(res, 200, { status: "ok", service: "gateway" }),
+    "GET /health/ready": async (_req, res) => {
+      const report = await checkReady(urls, 2000);
+      sendJson(res, report.ready ? 200 : 503, { status: report.ready ? "ready" : "unavailable", ...report });
+    },
+    "GET /metrics": (_req, res) => metrics.serve(res),
+    "POST /upload": jobsProxy,
+  };
+  const handler = createHttpHandler<GatewayContext>({
+    apollo,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    routes,
+    prefixRoutes: { "GET /jobs/": jobsProxy, "GET /files/": jobsProxy, "GET /admin/queues": jobsProxy, "POST /admin/queues": jobsProxy, "PUT /admin/queues": jobsProxy },
+    context: (req) => createGatewayContext(req, accessTokens),
+  });
+  const open: RunningServer[] = [];
+  return {
+    apollo,
+    async listen(port, host) {
+      const running = await listen(handler, port, host, (error) => log.error({ err: error }, "request failed"));
+      open.push(running);
+      return running;
+    },
+    async stop() {
+      await Promise.all(open.map((s) => s.close()));
+      await apollo.stop();
+    },
+  };
+}

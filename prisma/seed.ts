@@ -1,0 +1,45 @@
+/**
+ * `pnpm db:seed`: deterministic demo data (1,000 users, 10,000 offers, 30,000 reviews by default)
+ * into an empty database. Refuses to write into a database that already has users unless
+ * SEED_FORCE=1 (which first deletes the demo tables' rows).
+ */
+import { createDatabase } from "@agora/platform";
+import { hashPassword } from "@agora/users/password";
+import { databaseUrlFromEnv } from "./src/database-url.js";
+import { demoAccounts, demoPassword, seedDatabase } from "./src/seed-data.js";
+
+const counts = {
+  users: Number(process.env.SEED_USERS ?? 1000),
+  offers: Number(process.env.SEED_OFFERS ?? 10_000),
+  reviewsPerOffer: Number(process.env.SEED_REVIEWS_PER_OFFER ?? 3),
+};
+const url = databaseUrlFromEnv();
+const db = createDatabase({ url, applicationName: "agora-seed" });
+const started = Date.now();
+try {
+  const existing = await db.primary.user.count();
+  if (existing > 0) {
+    if (process.env.SEED_FORCE !== "1") {
+      console.log(`The database already has ${existing} users: not seeding. Set SEED_FORCE=1 to wipe and re-seed.`);
+      process.exit(0);
+    }
+    await db.primary.$executeRawUnsafe("TRUNCATE users.users, users.refresh_tokens, offers.offers, reviews.reviews, reviews.offer_ratings, jobs.jobs, jobs.offer_images, jobs.analytics_events, jobs.offer_daily_stats");
+  }
+  const passwordHash = await hashPassword(demoPassword);
+  let last = "";
+  const result = await seedDatabase(db.primary, {
+    ...counts,
+    passwordHash,
+    onProgress(step, done, total) {
+      const line = `  ${step.padEnd(8)} ${String(done).padStart(6)} / ${total}`;
+      if (process.stdout.isTTY) process.stdout.write(`\r${line}`);
+      else if (done === total || step !== last) console.log(line);
+      if (process.stdout.isTTY && done === total) process.stdout.write("\n");
+      last = step;
+    },
+  });
+  console.log(`Seeded ${result.users} users, ${result.offers} offers, ${result.reviews} reviews in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  console.log(`Demo accounts (password "${demoPassword}"): ${demoAccounts.map((a) => `${a.email} (${a.role})`).join(", ")}`);
+} finally {
+  await db.disconnect();
+}
