@@ -13,3 +13,5 @@ export * from "./access-token.js";
 export * from "./scalars.js";
 export * from "./service-main.js";
 export * from "./queues.js";
+export * from "./storage.js";
+export * from "./analytics.js";
