@@ -1,0 +1,146 @@
+/**
+ * `pnpm bench`: gateway benchmark, side by side in one run.
+ *
+ *  1. federated  – the README's federated offers query through the gateway
+ *  2. offers-gw  – an offers-only query through the gateway
+ *  3. offers-direct – the same offers-only query straight at the offers subgraph
+ *
+ * Starts its own subgraphs and gateway as separate processes on free ports against a seeded
+ * database (BENCH_DATABASE_URL, default agora_bench, migrated and seeded when empty), drives load
+ * from a separate process (bench/load.ts, autocannon), samples the gateway's peak RSS, and writes
+ * bench/results/gateway.json and gateway.md.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { applyMigrations } from "@agora/prisma/migrations";
+import { ensureDatabase } from "@agora/prisma/ensure-database";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora_bench";
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 15);
+const warmupSec = Number(process.env.BENCH_WARMUP_SEC ?? 3);
+
+const federatedQuery =
+  "{ offers(first: 5) { totalCount edges { node { title price { amount currency } seller { displayName } rating { average count } reviews(first: 3) { edges { node { rating author { displayName } } } } } } } }";
+const offersOnlyQuery = "{ offers(first: 5) { totalCount edges { node { id title price { amount currency } category createdAt } } } }";
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+const children: ChildProcess[] = [];
+function start(script: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, script)], {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS: "", NODE_ENV: "production", LOG_LEVEL: "warn", DATABASE_URL: databaseUrl, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  children.push(child);
+  return child;
+}
+const stopAll = () => children.forEach((c) => c.kill("SIGTERM"));
+process.on("exit", stopAll);
+
+async function waitReady(url: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+function rssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+function load(url: string, query: string) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", join(root, "bench/load.ts"), JSON.stringify({ url, body: JSON.stringify({ query }), connections, durationSec, warmupSec })], {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS: "" },
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.status !== 0) throw new Error(`load generator failed: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { requests: number; errors: number; rps: number; p50: number; p95: number; p99: number };
+}
+
+// 1. Data
+await ensureDatabase(databaseUrl);
+await applyMigrations(databaseUrl);
+const client = new pg.Client({ connectionString: databaseUrl });
+await client.connect();
+const users = Number((await client.query("SELECT count(*) AS n FROM users.users")).rows[0].n);
+await client.end();
+if (users === 0) {
+  console.log("Seeding the benchmark database…");
+  const seeded = spawnSync(process.execPath, ["--import", "tsx", join(root, "prisma/seed.ts")], { cwd: root, env: { ...process.env, NODE_OPTIONS: "", DATABASE_URL: databaseUrl }, stdio: "inherit" });
+  if (seeded.status !== 0) throw new Error("seeding failed");
+}
+
+// 2. Services
+const ports = { users: await freePort(), offers: await freePort(), reviews: await freePort(), jobs: await freePort(), gateway: await freePort() };
+const subgraphUrl = (name: keyof typeof ports) => `http://127.0.0.1:${ports[name]}/graphql`;
+const shared = { REDIS_KEY_PREFIX: `agora-bench:${Date.now()}:`, OUTBOX_POLL_MS: "60000", STORAGE_DIR: join(root, "storage", "bench") };
+start("subgraphs/users/src/index.ts", { ...shared, PORT: String(ports.users) });
+start("subgraphs/offers/src/index.ts", { ...shared, PORT: String(ports.offers) });
+start("subgraphs/reviews/src/index.ts", { ...shared, PORT: String(ports.reviews), OFFERS_SUBGRAPH_URL: subgraphUrl("offers") });
+start("subgraphs/jobs/src/index.ts", { ...shared, PORT: String(ports.jobs) });
+const gateway = start("gateway/src/index.ts", {
+  GATEWAY_PORT: String(ports.gateway),
+  USERS_URL: subgraphUrl("users"),
+  OFFERS_URL: subgraphUrl("offers"),
+  REVIEWS_URL: subgraphUrl("reviews"),
+  JOBS_URL: subgraphUrl("jobs"),
+});
+await waitReady(`http://127.0.0.1:${ports.gateway}/health/ready`);
+
+let peakRssKb = 0;
+const sampler = setInterval(() => {
+  peakRssKb = Math.max(peakRssKb, rssKb(gateway.pid!));
+}, 100);
+
+// 3. Load, one scenario after the other, same machine, same run.
+const gatewayUrl = `http://127.0.0.1:${ports.gateway}/graphql`;
+console.log(`Load: ${connections} connections, ${durationSec} s per scenario (+${warmupSec} s warm-up), generator in a separate process.`);
+const scenarios = {
+  federated: load(gatewayUrl, federatedQuery),
+  "offers-gw": load(gatewayUrl, offersOnlyQuery),
+  "offers-direct": load(subgraphUrl("offers"), offersOnlyQuery),
+};
+clearInterval(sampler);
+stopAll();
+
+const ratio = scenarios["offers-gw"].rps / scenarios["offers-direct"].rps;
+const rows = Object.entries(scenarios).map(
+  ([name, s]) => `| ${name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.errors} |`,
+);
+const report = [
+  `Gateway benchmark, ${new Date().toISOString()}, ${connections} connections, ${durationSec} s per scenario`,
+  "",
+  "| scenario | req/s | p50 ms | p95 ms | p99 ms | errors |",
+  "|---|---|---|---|---|---|",
+  ...rows,
+  "",
+  `offers-only through the gateway / straight at the subgraph: ${ratio.toFixed(2)} (aim ≥ 0.5)`,
+  `federated p95: ${scenarios.federated.p95.toFixed(1)} ms (aim < 200 ms)`,
+  `gateway peak RSS: ${(peakRssKb / 1024).toFixed(0)} MiB`,
+].join("\n");
+console.log(`\n${report}\n`);
+writeFileSync(join(root, "bench/results/gateway.json"), JSON.stringify({ date: new Date().toISOString(), connections, durationSec, scenarios, ratio, gatewayPeakRssKb: peakRssKb }, null, 2));
+writeFileSync(join(root, "bench/results/gateway.md"), report + "\n");
+process.exit(0);
