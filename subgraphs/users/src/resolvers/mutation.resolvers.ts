@@ -1,0 +1,26 @@
+import { requireIdentity } from "@agora/platform";
+import { login, register, updateProfile } from "../auth/accounts.js";
+import { endSession, rotateSession, type IssuedSession } from "../auth/sessions.js";
+import type { Context } from "../context.js";
+import type { MutationResolvers } from "../generated/graphql.js";
+
+function signedIn(ctx: Context, session: IssuedSession): IssuedSession {
+  ctx.signedInAs.add(session.user.id);
+  return session;
+}
+
+export const Mutation: MutationResolvers = {
+  register: async (_parent, { input }, ctx) => signedIn(ctx, await register(ctx.db.write, input, ctx.auth)),
+  login: async (_parent, args, ctx) => signedIn(ctx, await login(ctx.db.write, args.email, args.password, ctx.auth)),
+  refreshToken: async (_parent, args, ctx) => signedIn(ctx, await rotateSession(ctx.db.write, args.token, ctx.auth)),
+  logout: async (_parent, args, ctx) => {
+    await endSession(ctx.db.write, args.refreshToken);
+    return true;
+  },
+  updateProfile: async (_parent, { input }, ctx) => {
+    const identity = requireIdentity(ctx.identity);
+    const user = await updateProfile(ctx.db.write, identity.userId, input);
+    ctx.loaders.userById.clear(user.id).prime(user.id, user);
+    return user;
+  },
+};
