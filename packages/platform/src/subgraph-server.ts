@@ -7,8 +7,8 @@ import type { IncomingMessage } from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph";
-import type { DocumentNode } from "graphql";
-import { createFormatError } from "./errors.js";
+import { GraphQLError, type DocumentNode } from "graphql";
+import { createFormatError, ErrorCode, httpStatusFor } from "./errors.js";
 import { createHttpHandler, listen, sendJson, type RouteHandler, type RunningServer } from "./http-server.js";
 import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.js";
 import type { Database, PrismaClient } from "./database.js";
@@ -85,6 +85,17 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<SubgraphBaseContext
   };
 }
 
+/**
+ * Apollo answers errors thrown while building the context with HTTP 500 unless the error carries
+ * `extensions.http.status`; an unverifiable identity is a 401 (UNAUTHENTICATED), not our failure.
+ */
+function withHttpStatus(error: unknown): unknown {
+  if (!(error instanceof GraphQLError)) return error;
+  const code = error.extensions.code as ErrorCode | undefined;
+  if (!code || !(code in ErrorCode)) return error;
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: httpStatusFor(code) } } });
+}
+
 export async function createSubgraphServer<TContext extends SubgraphBaseContext>(
   definition: SubgraphDefinition<TContext>,
   runtime: SubgraphRuntime,
@@ -137,7 +148,10 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
     routes: { ...health, ...definition.routes },
     prefixRoutes: definition.prefixRoutes,
     context: async (req) => {
-      const identity = await verifyIdentityHeader(req.headers[identityHeader] as string | undefined, runtime.internalSecret);
+      const header = req.headers[identityHeader] as string | undefined;
+      const identity = await verifyIdentityHeader(header, runtime.internalSecret).catch((error: unknown) => {
+        throw withHttpStatus(error);
+      });
       const base: SubgraphBaseContext = {
         identity,
         db: { write: runtime.db.primary, read: await readerFor(identity) },
