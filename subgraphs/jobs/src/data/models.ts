@@ -1,0 +1,29 @@
+/** The values resolvers pass around as GraphQL parents (see ../mappers.json). */
+import type { Connection, Db } from "@agora/platform";
+
+export type JobRow = Db.Job;
+export type OfferImageRow = Db.OfferImage;
+export type JobConnectionModel = Connection<JobRow>;
+
+/** An Offer entity reference; `seller` is present when the gateway resolved @requires(seller { id }). */
+export interface OfferRef {
+  id: string;
+  seller?: { id: string } | null;
+}
+
+/** One entry of OfferImage.variants, as the image-processing worker writes it. */
+export interface ImageVariantModel {
+  /** Relative to STORAGE_DIR. */
+  path: string;
+  width: number;
+  height: number;
+  format: string;
+  bytes: number;
+}
+
+export interface OfferDayStatsModel {
+  day: string;
+  views: number;
+  searchResults: number;
+  uniqueViewers: number;
+}

@@ -1,0 +1,127 @@
+import { conflict, forbidden, isAdmin, notFound, parsePage, requireIdentity, requireUuid, badUserInput } from "@agora/platform";
+import type { Context } from "../context.js";
+import { cancelPendingJob, findJob, insertJobs, listJobs, requestCancellation, resetForRetry } from "../data/jobs.repository.js";
+import type { JobRow } from "../data/models.js";
+import type { Resolvers } from "../generated/graphql.js";
+import { withTimeout } from "../queue/job-queues.js";
+import { canSeeJob, requireDateRange, validateJobBatch } from "./job-rules.js";
+
+/** A job the caller may act on, read from the primary (a mutation decides on current state). */
+async function ownJobForUpdate(ctx: Context, rawId: string): Promise<JobRow> {
+  const identity = requireIdentity(ctx.identity);
+  const id = requireUuid(rawId);
+  const job = await findJob(ctx.db.write, id);
+  if (!job || !canSeeJob(identity, job)) throw notFound("Job", id);
+  return job;
+}
+
+/** Takes a cancelled job out of its BullMQ queue; if Redis is away the worker skips it anyway. */
+async function removeFromQueue(ctx: Context, job: JobRow): Promise<void> {
+  try {
+    await withTimeout(ctx.services.queues.forType(job.type).remove(job.id), ctx.services.settings.outboxRedisTimeoutMs, "Redis (BullMQ remove)");
+  } catch (error) {
+    ctx.log.warn({ err: error, jobId: job.id }, "could not remove a cancelled job from its queue; the worker will skip it");
+  }
+}
+
+export const jobResolvers: Resolvers = {
+  Query: {
+    async job(_parent, { id }, ctx) {
+      const identity = requireIdentity(ctx.identity);
+      const job = await ctx.loaders.jobById.load(requireUuid(id));
+      return job && canSeeJob(identity, job) ? job : null;
+    },
+    async jobs(_parent, { filter, first, after }, ctx) {
+      const identity = requireIdentity(ctx.identity);
+      const page = parsePage({ first, after });
+      const createdFrom = filter?.createdFrom ? new Date(filter.createdFrom) : null;
+      const createdTo = filter?.createdTo ? new Date(filter.createdTo) : null;
+      if (createdFrom && createdTo && createdFrom.getTime() > createdTo.getTime()) {
+        throw badUserInput(`"filter.createdFrom" must not be after "filter.createdTo".`, "filter.createdFrom");
+      }
+      return listJobs(
+        ctx.db.read,
+        { requestedBy: isAdmin(identity) ? undefined : identity.userId, status: filter?.status, type: filter?.type, createdFrom, createdTo },
+        page,
+      );
+    },
+    async deadLetterJobs(_parent, { first, after }, ctx) {
+      const identity = requireIdentity(ctx.identity);
+      if (!isAdmin(identity)) throw forbidden("Only admins may list dead-lettered jobs.");
+      return listJobs(ctx.db.read, { deadLettered: true }, parsePage({ first, after }));
+    },
+  },
+
+  Mutation: {
+    async createJobs(_parent, { input }, ctx) {
+      const identity = requireIdentity(ctx.identity);
+      const valid = validateJobBatch(identity, input);
+      const jobs = await insertJobs(
+        ctx.db.write,
+        valid.map((job) => ({ ...job, requestedBy: identity.userId, maxAttempts: ctx.services.settings.maxAttempts })),
+      );
+      ctx.services.relay.trigger();
+      return jobs;
+    },
+
+    async requestAnalyticsReport(_parent, { range }, ctx) {
+      const identity = requireIdentity(ctx.identity);
+      const { from, to } = requireDateRange(range.from, range.to, "range");
+      const [job] = await insertJobs(ctx.db.write, [
+        { type: "ANALYTICS_REPORT", priority: 0, input: { from: from.toISOString(), to: to.toISOString() }, requestedBy: identity.userId, maxAttempts: ctx.services.settings.maxAttempts },
+      ]);
+      ctx.services.relay.trigger();
+      return job!;
+    },
+
+    async cancelJob(_parent, { id }, ctx) {
+      // A worker may move the row between our read and our write: the guarded updates tell, and
+      // we decide again on the fresh state (a handful of rounds at most).
+      for (let round = 0; round < 5; round++) {
+        const job = await ownJobForUpdate(ctx, id);
+        switch (job.status) {
+          case "PENDING":
+            if (await cancelPendingJob(ctx.db.write, job.id)) {
+              await removeFromQueue(ctx, job);
+              return (await findJob(ctx.db.write, job.id))!;
+            }
+            break;
+          case "PROCESSING":
+            if (await requestCancellation(ctx.db.write, job.id)) return (await findJob(ctx.db.write, job.id))!;
+            break;
+          case "COMPLETED":
+          case "FAILED":
+          case "CANCELLED":
+            throw conflict(`Job ${job.id} is already ${job.status}; only PENDING or PROCESSING jobs can be cancelled.`);
+        }
+      }
+      throw conflict(`Job ${id} changed state while it was being cancelled; try again.`);
+    },
+
+    async retryJob(_parent, { id }, ctx) {
+      const job = await ownJobForUpdate(ctx, id);
+      if (job.status !== "FAILED" && job.status !== "CANCELLED") {
+        throw conflict(`Job ${job.id} is ${job.status}; only FAILED or CANCELLED jobs can be retried.`);
+      }
+      if (!(await resetForRetry(ctx.db.write, job.id))) {
+        throw conflict(`Job ${job.id} changed state while it was being retried; try again.`);
+      }
+      ctx.services.relay.trigger();
+      return (await findJob(ctx.db.write, job.id))!;
+    },
+  },
+
+  Job: {
+    async __resolveReference(reference, ctx) {
+      if (!ctx.identity) return null;
+      const job = await ctx.loaders.jobById.load(reference.id);
+      return job && canSeeJob(ctx.identity, job) ? job : null;
+    },
+    input: (job) => job.input ?? {},
+    requestedBy: (job) => ({ __typename: "User", id: job.requestedBy }),
+  },
+
+  JobConnection: {
+    totalCount: (connection) => connection.totalCount(),
+  },
+};

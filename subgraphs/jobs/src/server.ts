@@ -1,0 +1,70 @@
+/**
+ * Builds the jobs subgraph: GraphQL (jobs, offer images and stats) plus the REST routes beside it
+ * (POST /upload, GET /jobs/:id, GET /files/..., GET /admin/queues), the BullMQ queues and the
+ * outbox relay that feeds them.
+ */
+import { readFileSync } from "node:fs";
+import { parse } from "graphql";
+import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import { createContext, type JobsServices } from "./context.js";
+import { OutboxRelay } from "./outbox/relay.js";
+import { JobQueues } from "./queue/job-queues.js";
+import { resolvers } from "./resolvers/index.js";
+import { createAdminQueuesRoute } from "./rest/admin-queues.route.js";
+import { createFilesRoute } from "./rest/files.route.js";
+import { createJobStatusRoute, jobStatusPrefix } from "./rest/job-status.route.js";
+import { createUploadRoute } from "./rest/upload.route.js";
+import type { JobsSettings } from "./settings.js";
+import { filesRoutePrefix } from "./storage/public-files.js";
+
+export const typeDefs = parse(readFileSync(new URL("../schema.graphql", import.meta.url), "utf8"));
+
+export interface JobsSubgraph extends SubgraphServer {
+  relay: OutboxRelay;
+  queues: JobQueues;
+}
+
+export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: JobsSettings): Promise<JobsSubgraph> {
+  const queues = new JobQueues({ redisUrl: settings.redisUrl, prefix: settings.bullPrefix, log: runtime.log });
+  const relay = new OutboxRelay({
+    db: runtime.db.primary,
+    queues,
+    log: runtime.log.child({ component: "outbox-relay" }),
+    backoffMs: settings.backoffMs,
+    pollMs: settings.outboxPollMs,
+    redisTimeoutMs: settings.outboxRedisTimeoutMs,
+  });
+  const services: JobsServices = { settings, relay, queues };
+  const { internalSecret } = runtime;
+  const db = runtime.db.primary;
+
+  const server = await createSubgraphServer(
+    {
+      name: "jobs",
+      typeDefs,
+      resolvers,
+      createContext: (base) => createContext(base, services),
+      routes: {
+        "POST /upload": createUploadRoute({ db, relay, settings, internalSecret, log: runtime.log }),
+      },
+      prefixRoutes: {
+        [`GET ${jobStatusPrefix}`]: createJobStatusRoute({ db, internalSecret }),
+        [`GET ${filesRoutePrefix}`]: createFilesRoute({ storageDir: settings.storageDir, db, internalSecret }),
+        "GET /admin/queues": createAdminQueuesRoute({ db, queues, internalSecret, redisTimeoutMs: settings.outboxRedisTimeoutMs }),
+      },
+    },
+    runtime,
+  );
+  if (settings.startRelay ?? true) relay.start();
+
+  return {
+    ...server,
+    relay,
+    queues,
+    async stop() {
+      await server.stop();
+      await relay.stop();
+      await queues.close();
+    },
+  };
+}
