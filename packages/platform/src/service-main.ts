@@ -10,7 +10,7 @@ import type { SubgraphRuntime, SubgraphServer } from "./subgraph-server.js";
 import type { commonEnv } from "./config.js";
 import type { z } from "zod";
 
-type CommonConfig = { [K in keyof typeof commonEnv]: z.infer<(typeof commonEnv)[K]> };
+type CommonConfig = z.infer<z.ZodObject<typeof commonEnv>>;
 
 export async function checkPostgres(db: Database, url: string): Promise<void> {
   try {

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph";
 import { GraphQLError, type DocumentNode } from "graphql";
@@ -118,7 +119,8 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
     }),
     includeStacktraceInErrorResponses: runtime.exposeErrorDetails,
     csrfPrevention: true,
-    plugins: [readYourWritesPlugin(runtime), metricsPlugin(metrics)],
+    // Inline (ftv1) traces only serve Apollo Studio usage reporting, which Agora does not use.
+    plugins: [readYourWritesPlugin(runtime), metricsPlugin(metrics), ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
 
