@@ -1,0 +1,28 @@
+import { readFileSync } from "node:fs";
+import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import { gql } from "graphql-tag";
+import { createContext } from "./context.js";
+import type { OfferDirectory } from "./data/offer-directory.js";
+import { resolvers } from "./resolvers/index.js";
+
+export const typeDefs = gql(readFileSync(new URL("../schema.graphql", import.meta.url), "utf8"));
+
+export interface ReviewsSubgraphOptions {
+  /** Where createReview checks offers; `createHttpOfferDirectory` asks the offers subgraph. */
+  offers: OfferDirectory;
+}
+
+export async function createReviewsSubgraph(runtime: SubgraphRuntime, options: ReviewsSubgraphOptions): Promise<SubgraphServer> {
+  return createSubgraphServer(
+    {
+      name: "reviews",
+      typeDefs,
+      resolvers,
+      createContext: (base, req) => createContext(base, req, { offers: options.offers }),
+    },
+    runtime,
+  );
+}
+
+export { createHttpOfferDirectory, type OfferDirectory, type OfferSummary } from "./data/offer-directory.js";
+export { setModerationResult } from "./data/moderation.js";
