@@ -4,8 +4,7 @@ import { createHttpOfferDirectory } from "./data/offer-directory.js";
 import { createReviewsSubgraph } from "./server.js";
 
 const config = loadReviewsConfig();
-// runtimeFromConfig wants DATABASE_REPLICA_URL present as a key even when it is unset.
-const runtime = runtimeFromConfig("reviews", { ...config, DATABASE_REPLICA_URL: config.DATABASE_REPLICA_URL });
+const runtime = runtimeFromConfig("reviews", config);
 await checkPostgres(runtime.db, config.DATABASE_URL);
 const offers = createHttpOfferDirectory({ url: config.OFFERS_SUBGRAPH_URL, timeoutMs: config.OFFERS_LOOKUP_TIMEOUT_MS });
 const server = await createReviewsSubgraph(runtime, { offers });
