@@ -1,0 +1,91 @@
+/**
+ * GET /health of one worker process: Redis and Postgres reachability, the depth of every platform
+ * queue, and the schedules' last runs. 200 when both dependencies answer, else 503.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Queue } from "bullmq";
+import { describeRedisUrl, listen, sendJson, type QueueName, type RunningServer } from "@agora/platform";
+import type { WorkerDeps } from "./deps.js";
+import { scheduleStatsKey, schedules } from "./schedules.js";
+
+export interface HealthSource {
+  deps: WorkerDeps;
+  /** Every platform queue (depths are shown for all, consumed here or not). */
+  queues: Map<QueueName, Queue>;
+  consumed: Record<string, number>;
+  schedules: Record<string, number>;
+  drained: () => number | null;
+}
+
+const checkTimeoutMs = 2000;
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${checkTimeoutMs} ms`)), checkTimeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function healthReport(source: HealthSource): Promise<{ ok: boolean; body: Record<string, unknown> }> {
+  const { deps } = source;
+  const redis: Record<string, unknown> = { url: describeRedisUrl(deps.config.REDIS_URL), reachable: true };
+  const postgres: Record<string, unknown> = { reachable: true };
+  const queues: Record<string, unknown> = {};
+  let scheduleStats: Record<string, string> = {};
+  try {
+    await withTimeout(deps.redis.ping(), "Redis");
+    for (const [name, queue] of source.queues) {
+      const counts = await withTimeout(queue.getJobCounts("waiting", "prioritized", "active", "delayed", "failed"), "Redis");
+      // Platform jobs always carry a priority, so BullMQ keeps them in "prioritized" until they run.
+      queues[name] = { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 };
+    }
+    scheduleStats = await withTimeout(deps.redis.hgetall(scheduleStatsKey(deps.config.REDIS_KEY_PREFIX)), "Redis");
+  } catch (error) {
+    redis.reachable = false;
+    redis.error = (error as Error).message;
+  }
+  try {
+    await withTimeout(deps.prisma.$queryRawUnsafe("SELECT 1"), "PostgreSQL");
+  } catch (error) {
+    postgres.reachable = false;
+    postgres.error = (error as Error).message;
+  }
+  const scheduleReport: Record<string, unknown> = {};
+  for (const { task } of schedules) {
+    scheduleReport[task] = {
+      everyMs: source.schedules[task] ?? null,
+      runs: Number(scheduleStats[`${task}:runs`] ?? 0),
+      lastRunAt: scheduleStats[`${task}:lastRunAt`] ?? null,
+    };
+  }
+  const ok = redis.reachable === true && postgres.reachable === true;
+  return {
+    ok,
+    body: {
+      status: ok ? "ok" : "unavailable",
+      pid: process.pid,
+      uptimeSeconds: Math.round(process.uptime()),
+      consumes: source.consumed,
+      redis,
+      postgres,
+      queues,
+      schedules: scheduleReport,
+      analyticsEventsDrained: source.drained(),
+    },
+  };
+}
+
+export async function startHealthServer(source: HealthSource, port: number, host: string): Promise<RunningServer> {
+  return listen(
+    async (req: IncomingMessage, res: ServerResponse) => {
+      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      if (req.method !== "GET" || path !== "/health") return sendJson(res, 404, { error: "NOT_FOUND", message: "Worker processes serve only GET /health." });
+      const { ok, body } = await healthReport(source);
+      sendJson(res, ok ? 200 : 503, body);
+    },
+    port,
+    host,
+    (error) => source.deps.log.error({ err: error }, "health request failed"),
+  );
+}

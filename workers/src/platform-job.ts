@@ -1,0 +1,108 @@
+/**
+ * Runs one platform job (BullMQ payload `{jobId}`) against its jobs.jobs row: start guarded, hand
+ * the row to the handler of its type, then complete, cancel, retry or fail the row. The BullMQ
+ * outcome follows the row: a thrown error is retried by BullMQ unless it is an UnrecoverableError
+ * or the last attempt.
+ */
+import { UnrecoverableError, type Job } from "bullmq";
+import type { Db, PlatformJobData } from "@agora/platform";
+import type { WorkerDeps } from "./deps.js";
+import type { StartedJob } from "./job-rows.js";
+
+/** Thrown by `throwIfCancelled` when the row's cancel_requested is set; ends the row CANCELLED. */
+export class JobCancelledError extends Error {
+  override name = "JobCancelledError";
+  constructor(jobId: string) {
+    super(`Job ${jobId} was cancelled`);
+  }
+}
+
+export interface JobContext {
+  /** The jobs.jobs row as started (attempts already counts this start). */
+  row: StartedJob;
+  /** The BullMQ job (attemptsMade counts previous failed attempts). */
+  bullJob: Job<PlatformJobData>;
+  deps: WorkerDeps;
+  /** Records progress 0..100 on the row, at most once per JOB_PROGRESS_THROTTLE_MS (100 always). */
+  progress(percent: number): Promise<void>;
+  /** Call between steps: throws JobCancelledError when cancellation was requested. */
+  throwIfCancelled(): Promise<void>;
+  /** Runs after the row is COMPLETED (e.g. deleting the upload the job consumed). */
+  afterCompleted(task: () => Promise<void>): void;
+}
+
+export type JobHandler = (ctx: JobContext) => Promise<Record<string, unknown>>;
+export type JobHandlers = Record<Db.JobType, JobHandler>;
+
+/** What the BullMQ job returns when the row was not (or no longer) runnable. */
+export interface SkippedRun {
+  skipped: "not-runnable" | "cancelled";
+}
+
+export const isPlatformJobData = (data: unknown): data is PlatformJobData => typeof (data as PlatformJobData | null)?.jobId === "string";
+
+export const isUnrecoverable = (error: unknown) => error instanceof UnrecoverableError || (error as Error | null)?.name === "UnrecoverableError";
+
+/** Whether BullMQ will give up on this job when the current attempt fails. */
+export const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
+export async function runPlatformJob(bullJob: Job<PlatformJobData>, deps: WorkerDeps, handlers: JobHandlers): Promise<Record<string, unknown> | SkippedRun> {
+  const { rows, config, log } = deps;
+  const id = bullJob.data.jobId;
+  const row = await rows.start(id);
+  if (!row) {
+    // Finished, cancelled, failed or deleted: the same job delivered again is processed once.
+    const cancelled = await rows.cancelled(id);
+    return { skipped: cancelled ? "cancelled" : "not-runnable" };
+  }
+
+  let lastWrite = 0;
+  let cancelSeen = false;
+  const afterCompleted: (() => Promise<void>)[] = [];
+  const ctx: JobContext = {
+    row,
+    bullJob,
+    deps,
+    async progress(percent) {
+      const now = Date.now();
+      const value = Math.max(0, Math.min(100, Math.round(percent)));
+      if (value < 100 && now - lastWrite < config.JOB_PROGRESS_THROTTLE_MS) return;
+      lastWrite = now;
+      cancelSeen = (await rows.progress(id, value)) || cancelSeen;
+    },
+    async throwIfCancelled() {
+      if (cancelSeen || (await rows.isCancelRequested(id))) throw new JobCancelledError(id);
+    },
+    afterCompleted(task) {
+      afterCompleted.push(task);
+    },
+  };
+
+  try {
+    const result = await handlers[row.type](ctx);
+    if (await rows.complete(id, result)) {
+      for (const task of afterCompleted) await task().catch((error: unknown) => log.warn({ err: error, jobId: id }, "after-completion step failed"));
+    }
+    return result;
+  } catch (error) {
+    if (error instanceof JobCancelledError) {
+      await rows.cancelled(id);
+      log.info({ jobId: id }, "job cancelled");
+      return { skipped: "cancelled" };
+    }
+    const message = (error as Error)?.message ?? String(error);
+    const final = isUnrecoverable(error) || isLastAttempt(bullJob);
+    try {
+      if (final) await rows.fail(id, message);
+      else await rows.retrying(id, message);
+    } catch (rowError) {
+      // The BullMQ outcome still follows; the 'failed' listener repairs the row later if it can.
+      log.error({ err: rowError, jobId: id }, "could not record the failure on the job row");
+    }
+    log.warn({ jobId: id, type: row.type, attempt: bullJob.attemptsMade + 1, final, err: message }, final ? "job failed" : "job attempt failed; will retry");
+    throw error;
+  }
+}
+
+/** Unrecoverable: the job cannot succeed however often it runs (invalid input, missing or corrupt file). */
+export const unrecoverable = (message: string) => new UnrecoverableError(message);

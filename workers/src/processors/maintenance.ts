@@ -1,0 +1,70 @@
+/**
+ * House-keeping, run hourly by a BullMQ job scheduler (and on demand as a MAINTENANCE job with
+ * `{ task?: "cleanup" | "cleanup-uploads" | "cleanup-refresh-tokens" }`):
+ * - uploads older than UPLOAD_ORPHAN_AGE_MS whose job is not PENDING or PROCESSING (finished jobs
+ *   delete their upload themselves; this catches crashes, failed and cancelled jobs);
+ * - refresh tokens that expired more than a day ago (users.refresh_tokens; the users subgraph
+ *   never accepts them, this only keeps the table small).
+ */
+import { readdir, rm, stat } from "node:fs/promises";
+import { isUuid, resolveStoragePath, storagePaths } from "@agora/platform";
+import { z } from "zod";
+import type { WorkerDeps } from "../deps.js";
+import type { JobHandler } from "../platform-job.js";
+import { parseInput } from "./input.js";
+
+export interface UploadCleanup {
+  scanned: number;
+  deleted: number;
+}
+
+export async function cleanUpOrphanedUploads(deps: WorkerDeps, now = Date.now()): Promise<UploadCleanup> {
+  const dir = resolveStoragePath(deps.config.STORAGE_DIR, storagePaths.uploadsDir);
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return [] as string[];
+    throw error;
+  });
+  const old: { name: string; jobId: string | null }[] = [];
+  for (const name of names) {
+    const info = await stat(`${dir}/${name}`).catch(() => null);
+    if (!info?.isFile() || now - info.mtimeMs < deps.config.UPLOAD_ORPHAN_AGE_MS) continue;
+    const base = name.replace(/^\./, "").split(".")[0] ?? "";
+    old.push({ name, jobId: isUuid(base) ? base : null });
+  }
+  const ids = old.map((file) => file.jobId).filter((id): id is string => id !== null);
+  const live = new Set<string>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const batch = ids.slice(i, i + 1000);
+    const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
+      SELECT id::text FROM jobs.jobs WHERE id = ANY(${batch}::uuid[]) AND status IN ('PENDING', 'PROCESSING')`;
+    for (const row of rows) live.add(row.id);
+  }
+  let deleted = 0;
+  for (const file of old) {
+    if (file.jobId && live.has(file.jobId)) continue;
+    await rm(`${dir}/${file.name}`, { force: true });
+    deleted += 1;
+  }
+  return { scanned: names.length, deleted };
+}
+
+export async function cleanUpRefreshTokens(deps: WorkerDeps): Promise<{ deleted: number }> {
+  const deleted = await deps.prisma.$executeRaw`DELETE FROM users.refresh_tokens WHERE expires_at < now() - interval '1 day'`;
+  return { deleted };
+}
+
+export async function runCleanup(deps: WorkerDeps, task: MaintenanceTask = "cleanup"): Promise<Record<string, unknown>> {
+  const result: Record<string, unknown> = {};
+  if (task === "cleanup" || task === "cleanup-uploads") result.uploads = await cleanUpOrphanedUploads(deps);
+  if (task === "cleanup" || task === "cleanup-refresh-tokens") result.refreshTokens = await cleanUpRefreshTokens(deps);
+  return result;
+}
+
+const maintenanceTasks = ["cleanup", "cleanup-uploads", "cleanup-refresh-tokens"] as const;
+export type MaintenanceTask = (typeof maintenanceTasks)[number];
+const maintenanceInput = z.object({ task: z.enum(maintenanceTasks).default("cleanup") });
+
+export const maintenance: JobHandler = async (ctx) => {
+  const { task } = parseInput(maintenanceInput, ctx.row.input);
+  return { task, ...(await runCleanup(ctx.deps, task)) };
+};

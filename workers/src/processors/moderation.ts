@@ -1,0 +1,21 @@
+/**
+ * MODERATION: `{ reviewId, body }` from the reviews subgraph (through the jobs outbox). The verdict
+ * goes through the reviews package's own `setModerationResult`, which moves the review's status and
+ * the offer's rating aggregate together and idempotently (a retried job changes them once).
+ */
+import { setModerationResult } from "@agora/reviews/moderation";
+import { z } from "zod";
+import { checkReview } from "../moderation/review-checks.js";
+import type { JobHandler } from "../platform-job.js";
+import { parseInput } from "./input.js";
+
+const moderationInput = z.object({ reviewId: z.string().uuid(), body: z.string() });
+
+export const moderation: JobHandler = async (ctx) => {
+  const { reviewId, body } = parseInput(moderationInput, ctx.row.input);
+  const verdict = checkReview(body);
+  await ctx.throwIfCancelled();
+  const review = await setModerationResult(ctx.deps.prisma, reviewId, { status: verdict.status, sentiment: verdict.sentiment });
+  // A review deleted meanwhile leaves nothing to moderate; the verdict is still recorded on the job.
+  return { reviewId, status: verdict.status, sentiment: verdict.sentiment, flags: verdict.flags, applied: review !== null };
+};

@@ -1,0 +1,138 @@
+/**
+ * One worker process: checks its dependencies (Redis reachable and never evicting, Postgres
+ * reachable), runs one BullMQ Worker per consumed queue, upserts the job schedulers, drains the
+ * analytics stream, and serves GET /health. `close()` is the graceful path of SIGTERM.
+ */
+import { mkdir } from "node:fs/promises";
+import { Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { bullPrefix, checkPostgres, checkRedis, createDatabase, createRedis, queueNames, type Logger, type QueueName, type RunningServer } from "@agora/platform";
+import { startEventDrain, type EventDrain } from "./analytics/event-drain.js";
+import { backoffStrategy } from "./backoff.js";
+import { concurrencyOf, type WorkersConfig } from "./config.js";
+import type { WorkerDeps } from "./deps.js";
+import { startHealthServer } from "./health-server.js";
+import { JobRows } from "./job-rows.js";
+import { isPlatformJobData } from "./platform-job.js";
+import { createProcessor } from "./processors/index.js";
+import { assertNoEviction } from "./redis-policy.js";
+import { upsertSchedules } from "./schedules.js";
+
+export interface WorkerPool {
+  healthUrl: string;
+  consumes: Record<string, number>;
+  schedules: Record<string, number>;
+  /** Stops taking jobs, waits for active ones (up to WORKER_SHUTDOWN_TIMEOUT_MS), releases connections. Resolves false on timeout. */
+  close(): Promise<boolean>;
+}
+
+export async function startWorkerPool(config: WorkersConfig, log: Logger): Promise<WorkerPool> {
+  // Fails fast (one retry) so checks and /health answer instead of waiting for Redis forever.
+  const redis = createRedis(config.REDIS_URL, { lazyConnect: true });
+  const cleanups: (() => Promise<unknown>)[] = [async () => redis.disconnect()];
+  const release = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    await redis.connect().catch(() => undefined);
+    await checkRedis(redis, config.REDIS_URL);
+    await assertNoEviction(redis, config.REDIS_URL);
+
+    const db = createDatabase({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: "agora-workers" });
+    cleanups.push(() => db.disconnect());
+    await checkPostgres(db, config.DATABASE_URL);
+    await mkdir(config.STORAGE_DIR, { recursive: true });
+
+    const deps: WorkerDeps = { config, db, prisma: db.primary, redis, rows: new JobRows(db.primary), log };
+    const prefix = bullPrefix(config.REDIS_KEY_PREFIX);
+
+    // BullMQ's blocking reads must wait as long as it takes: no per-request retry limit on this one.
+    const bullConnection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+    cleanups.push(async () => bullConnection.disconnect());
+    const queues = new Map<QueueName, Queue>();
+    for (const name of Object.values(queueNames)) queues.set(name, new Queue(name, { connection: redis, prefix }));
+    cleanups.push(() => Promise.all([...queues.values()].map((queue) => queue.close())));
+
+    const processor = createProcessor(deps);
+    const consumes: Record<string, number> = {};
+    const workers: Worker[] = [];
+    for (const name of config.WORKER_QUEUES) {
+      const concurrency = concurrencyOf(config, name);
+      consumes[name] = concurrency;
+      const worker = new Worker(name, processor, {
+        connection: bullConnection,
+        prefix,
+        concurrency,
+        lockDuration: config.WORKER_LOCK_DURATION_MS,
+        stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+        maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
+        settings: { backoffStrategy },
+      });
+      worker.on("error", (error) => log.error({ err: error, queue: name }, "worker error"));
+      worker.on("stalled", (jobId) => {
+        log.warn({ queue: name, jobId }, "stalled job re-delivered (its worker died or was blocked)");
+        void failRowIfStalledOut(queues.get(name)!, jobId, deps);
+      });
+      workers.push(worker);
+    }
+    await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+
+    const activeSchedules = await upsertSchedules(new Map([...queues].filter(([name]) => config.WORKER_QUEUES.includes(name))), config);
+
+    let drain: EventDrain | null = null;
+    if (config.WORKER_QUEUES.includes(queueNames.analytics)) {
+      const drainConnection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+      drain = await startEventDrain(deps, drainConnection);
+      cleanups.push(async () => drainConnection.disconnect());
+    }
+
+    const health: RunningServer = await startHealthServer(
+      { deps, queues, consumed: consumes, schedules: activeSchedules, drained: () => drain?.drained() ?? null },
+      config.WORKER_HEALTH_PORT,
+      config.WORKER_HEALTH_HOST,
+    );
+
+    let closing: Promise<boolean> | null = null;
+    const close = async (): Promise<boolean> => {
+      let finished = true;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), config.WORKER_SHUTDOWN_TIMEOUT_MS);
+      });
+      const outcome = await Promise.race([Promise.all(workers.map((worker) => worker.close())), timedOut]);
+      clearTimeout(timer);
+      if (outcome === "timeout") {
+        finished = false;
+        log.warn({ timeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS }, "active jobs did not finish in time; they will be re-delivered by the stalled-job check");
+        await Promise.all(workers.map((worker) => worker.close(true)));
+      }
+      await drain?.stop();
+      await health.close();
+      await release();
+      return finished;
+    };
+    return {
+      healthUrl: `${health.url}/health`,
+      consumes,
+      schedules: activeSchedules,
+      close: () => (closing ??= close()),
+    };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/**
+ * A job that stalled more than WORKER_MAX_STALLED_COUNT times is failed by BullMQ's stalled check,
+ * outside any processor: mirror that on its row so it does not stay PROCESSING forever.
+ */
+async function failRowIfStalledOut(queue: Queue, jobId: string, deps: WorkerDeps): Promise<void> {
+  try {
+    const job = await queue.getJob(jobId);
+    if (!job || !isPlatformJobData(job.data) || (await job.getState()) !== "failed") return;
+    await deps.rows.fail(job.data.jobId, job.failedReason || "The job stalled too often (its worker died each time)");
+  } catch (error) {
+    deps.log.error({ err: error, jobId }, "could not check a stalled job");
+  }
+}
