@@ -98,6 +98,7 @@ export async function createGateway(config: GatewayConfig, log: Logger, supergra
     context: (req) => createGatewayContext(req, accessTokens),
   });
   const open: RunningServer[] = [];
+  let stopped = false;
   return {
     apollo,
     async listen(port, host) {
@@ -106,7 +107,10 @@ export async function createGateway(config: GatewayConfig, log: Logger, supergra
       return running;
     },
     async stop() {
-      await Promise.all(open.map((s) => s.close()));
+      const closing = open.splice(0);
+      if (stopped) return;
+      stopped = true;
+      await Promise.all(closing.map((s) => s.close()));
       await apollo.stop();
     },
   };

@@ -5,7 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
-import { ErrorCode } from "./errors.js";
+import { GraphQLError } from "graphql";
+import { ErrorCode, httpStatusFor } from "./errors.js";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -63,6 +64,17 @@ function headerMap(req: IncomingMessage): HeaderMap {
   return headers;
 }
 
+/**
+ * Apollo answers errors thrown while building the context with HTTP 500 unless the error carries
+ * `extensions.http.status`; an unverifiable token or identity is a 401 (UNAUTHENTICATED), not our failure.
+ */
+function withHttpStatus(error: unknown): unknown {
+  if (!(error instanceof GraphQLError)) return error;
+  const code = error.extensions.code as ErrorCode | undefined;
+  if (!code || !(code in ErrorCode)) return error;
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: httpStatusFor(code) } } });
+}
+
 export function createHttpHandler<TContext extends BaseContext>(options: HttpServerOptions<TContext>) {
   const graphqlPath = options.graphqlPath ?? "/graphql";
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -93,7 +105,7 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpSer
       }
       const response = await options.apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? "GET", headers: headerMap(req), search: url.search, body },
-        context: () => options.context(req),
+        context: () => options.context(req).catch((error: unknown) => Promise.reject(withHttpStatus(error))),
       });
       const headers: Record<string, string> = {};
       for (const [key, value] of response.headers) headers[key] = value;

@@ -8,8 +8,8 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph";
-import { GraphQLError, type DocumentNode } from "graphql";
-import { createFormatError, ErrorCode, httpStatusFor } from "./errors.js";
+import type { DocumentNode } from "graphql";
+import { createFormatError } from "./errors.js";
 import { createHttpHandler, listen, sendJson, type RouteHandler, type RunningServer } from "./http-server.js";
 import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.js";
 import type { Database, PrismaClient } from "./database.js";
@@ -86,17 +86,6 @@ function metricsPlugin(metrics: Metrics): ApolloServerPlugin<SubgraphBaseContext
   };
 }
 
-/**
- * Apollo answers errors thrown while building the context with HTTP 500 unless the error carries
- * `extensions.http.status`; an unverifiable identity is a 401 (UNAUTHENTICATED), not our failure.
- */
-function withHttpStatus(error: unknown): unknown {
-  if (!(error instanceof GraphQLError)) return error;
-  const code = error.extensions.code as ErrorCode | undefined;
-  if (!code || !(code in ErrorCode)) return error;
-  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: httpStatusFor(code) } } });
-}
-
 export async function createSubgraphServer<TContext extends SubgraphBaseContext>(
   definition: SubgraphDefinition<TContext>,
   runtime: SubgraphRuntime,
@@ -151,9 +140,7 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
     prefixRoutes: definition.prefixRoutes,
     context: async (req) => {
       const header = req.headers[identityHeader] as string | undefined;
-      const identity = await verifyIdentityHeader(header, runtime.internalSecret).catch((error: unknown) => {
-        throw withHttpStatus(error);
-      });
+      const identity = await verifyIdentityHeader(header, runtime.internalSecret);
       const base: SubgraphBaseContext = {
         identity,
         db: { write: runtime.db.primary, read: await readerFor(identity) },
@@ -164,6 +151,7 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
   });
 
   const open: RunningServer[] = [];
+  let stopped = false;
   return {
     apollo,
     metrics,
@@ -173,7 +161,10 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
       return running;
     },
     async stop() {
-      await Promise.all(open.map((s) => s.close()));
+      const closing = open.splice(0);
+      if (stopped) return;
+      stopped = true;
+      await Promise.all(closing.map((s) => s.close()));
       await apollo.stop();
     },
   };

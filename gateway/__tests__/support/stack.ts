@@ -1,0 +1,127 @@
+/**
+ * The whole platform for end-to-end tests: the real gateway and the four real subgraphs, each
+ * listening on a free port, against a database of the test file's own.
+ */
+import { bullPrefix, createDatabase, createLogger, signIdentity, type Identity, type RunningServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestDatabase, testKeyPrefix, testRedisUrl, graphqlRequest } from "@agora/platform/testing";
+import { seedDatabase, demoPassword } from "@agora/prisma/seed-data";
+import { hashPassword } from "@agora/users/password";
+import { createUsersSubgraph } from "@agora/users";
+import { createOffersSubgraph } from "@agora/offers";
+import { createReviewsSubgraph, createHttpOfferDirectory } from "@agora/reviews";
+import { createJobsSubgraph } from "@agora/jobs";
+import { loadGatewayConfig } from "../../src/config.js";
+import { createGateway, type Gateway } from "../../src/server.js";
+
+export const internalSecret = "e2e-internal-secret-0123456789abcdef";
+export const jwtSecret = "e2e-jwt-secret-0123456789abcdef-0123";
+export const accessTokens = { secret: jwtSecret, issuer: "agora-users", audience: "agora-api", ttlSeconds: 900 };
+
+export interface Stack {
+  databaseUrl: string;
+  gatewayUrl: string;
+  subgraphUrls: Record<"users" | "offers" | "reviews" | "jobs", string>;
+  runtimes: Record<"users" | "offers" | "reviews" | "jobs", SubgraphRuntime>;
+  subgraphs: Record<"users" | "offers" | "reviews" | "jobs", SubgraphServer>;
+  gateway: Gateway;
+  storageDir: string;
+  /** SQL statements issued so far by all four subgraphs. */
+  statementCount(): number;
+  query<T = any>(query: string, variables?: Record<string, unknown>, token?: string): ReturnType<typeof graphqlRequest<T>>;
+  login(email: string, password?: string): Promise<{ accessToken: string; refreshToken: string; userId: string }>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  seed?: { users: number; offers: number; reviewsPerOffer: number };
+  label?: string;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const databaseUrl = await createTestDatabase(options.label ?? "e2e");
+  const log = createLogger("e2e", "silent");
+  const keyPrefix = testKeyPrefix("e2e");
+  const runtime = (): SubgraphRuntime => ({
+    db: createDatabase({ url: databaseUrl, poolSize: 5 }),
+    log,
+    internalSecret,
+    bodyLimitBytes: 1_048_576,
+    exposeErrorDetails: false,
+    redisKeyPrefix: keyPrefix,
+  });
+  const runtimes = { users: runtime(), offers: runtime(), reviews: runtime(), jobs: runtime() };
+  if (options.seed) {
+    await seedDatabase(runtimes.users.db.primary, { ...options.seed, passwordHash: await hashPassword(demoPassword), seed: 7 });
+  }
+
+  const running: RunningServer[] = [];
+  const users = await createUsersSubgraph(runtimes.users, { accessToken: accessTokens, refreshTokenTtlDays: 30 });
+  const offers = await createOffersSubgraph(runtimes.offers, {});
+  const offersRunning = await offers.listen(0, "127.0.0.1");
+  const reviews = await createReviewsSubgraph(runtimes.reviews, { offers: createHttpOfferDirectory({ url: `${offersRunning.url}/graphql` }) });
+  const storageDir = await mkdtemp(join(tmpdir(), "agora-e2e-"));
+  const jobs = await createJobsSubgraph(runtimes.jobs, {
+    storageDir,
+    publicBaseUrl: "http://127.0.0.1:4000",
+    uploadMaxBytes: 10 * 1024 * 1024,
+    imageMaxPixels: 40_000_000,
+    maxAttempts: 3,
+    backoffMs: 1000,
+    outboxPollMs: 1000,
+    outboxRedisTimeoutMs: 2000,
+    redisUrl: testRedisUrl(),
+    bullPrefix: bullPrefix(keyPrefix),
+  });
+  running.push(offersRunning, await users.listen(0, "127.0.0.1"), await reviews.listen(0, "127.0.0.1"), await jobs.listen(0, "127.0.0.1"));
+  const [, usersRunning, reviewsRunning, jobsRunning] = running as [RunningServer, RunningServer, RunningServer, RunningServer];
+  const subgraphUrls = {
+    users: `${usersRunning.url}/graphql`,
+    offers: `${offersRunning.url}/graphql`,
+    reviews: `${reviewsRunning.url}/graphql`,
+    jobs: `${jobsRunning.url}/graphql`,
+  };
+  const config = loadGatewayConfig({
+    NODE_ENV: "test",
+    INTERNAL_SECRET: internalSecret,
+    JWT_SECRET: jwtSecret,
+    USERS_URL: subgraphUrls.users,
+    OFFERS_URL: subgraphUrls.offers,
+    REVIEWS_URL: subgraphUrls.reviews,
+    JOBS_URL: subgraphUrls.jobs,
+    BODY_LIMIT_BYTES: "65536",
+  });
+  const gateway = await createGateway(config, log);
+  const gatewayRunning = await gateway.listen(0, "127.0.0.1");
+  const gatewayUrl = `${gatewayRunning.url}/graphql`;
+
+  const query: Stack["query"] = (q, variables, token) => graphqlRequest(gatewayUrl, q, variables, token ? { authorization: `Bearer ${token}` } : {});
+  return {
+    databaseUrl,
+    gatewayUrl,
+    subgraphUrls,
+    runtimes,
+    subgraphs: { users, offers, reviews, jobs },
+    gateway,
+    storageDir,
+    statementCount: () => Object.values(runtimes).reduce((sum, r) => sum + r.db.statementCount(), 0),
+    query,
+    async login(email, password = demoPassword) {
+      const response = await query(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken user { id } } }`, { e: email, p: password });
+      const payload = response.data?.login;
+      if (!payload) throw new Error(`login failed: ${JSON.stringify(response.errors)}`);
+      return { accessToken: payload.accessToken, refreshToken: payload.refreshToken, userId: payload.user.id };
+    },
+    async stop() {
+      await gateway.stop();
+      await Promise.all(Object.values({ users, offers, reviews, jobs }).map((s) => s.stop()));
+      await Promise.all(Object.values(runtimes).map((r) => r.db.disconnect()));
+      await rm(storageDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The header a subgraph accepts as identity, for tests that call subgraphs directly. */
+export const identityHeaderFor = async (identity: Identity) => ({ "x-agora-identity": await signIdentity(identity, internalSecret) });
