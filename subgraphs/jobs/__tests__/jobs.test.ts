@@ -38,7 +38,10 @@ describe("createJobs", () => {
     expect(jobs.map((j) => j.status)).toEqual(Array(100).fill("PENDING"));
     expect(jobs.map((j) => j.priority)).toEqual(input.map((i) => i.priority));
     expect(await rowCount()).toBe(before + 100);
-    await eventually(async () => (await rowCount({ id: { in: jobs.map((j) => j.id) }, enqueuedAt: { not: null } })) === 100, "all 100 jobs to be queued");
+    await eventually(
+      async () => (await rowCount({ id: { in: jobs.map((j) => j.id) }, enqueuedAt: { not: null } })) === 100,
+      "all 100 jobs to be queued",
+    );
     const queued = await h.queue("NOOP").getJob(jobs[42]!.id);
     expect(queued?.data).toEqual({ jobId: jobs[42]!.id });
     expect(queued?.opts.attempts).toBe(3);
@@ -76,7 +79,10 @@ describe("createJobs", () => {
     const [reindex] = await create(admin, [{ type: "SEARCH_REINDEX", priority: 10 }]);
     expect(reindex).toMatchObject({ type: "SEARCH_REINDEX", priority: 10 });
     const [report] = await create(bob, [{ type: "ANALYTICS_REPORT", input: { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" } }]);
-    expect(report).toMatchObject({ type: "ANALYTICS_REPORT", input: { from: "2026-01-01T00:00:00.000Z", to: "2026-02-01T00:00:00.000Z" } });
+    expect(report).toMatchObject({ type: "ANALYTICS_REPORT", input: { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" } });
+    // A date-only `to` means "through that day" (as the analytics worker reads it).
+    const [oneDay] = await create(bob, [{ type: "ANALYTICS_REPORT", input: { from: "2026-01-01", to: "2026-01-01", top: 5 } }]);
+    expect(oneDay).toMatchObject({ input: { from: "2026-01-01", to: "2026-01-01", top: 5 } });
   });
 
   it("requires a signed-in user", async () => {
@@ -89,7 +95,11 @@ describe("requestAnalyticsReport", () => {
   const mutation = `mutation($range: DateRangeInput!) { requestAnalyticsReport(range: $range) { id type status input } }`;
   it("queues an ANALYTICS_REPORT job for a valid range", async () => {
     const response = await h.gql(mutation, { range: { from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z" } }, bob);
-    expect(response.data?.requestAnalyticsReport).toMatchObject({ type: "ANALYTICS_REPORT", status: "PENDING", input: { from: "2026-03-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" } });
+    expect(response.data?.requestAnalyticsReport).toMatchObject({
+      type: "ANALYTICS_REPORT",
+      status: "PENDING",
+      input: { from: "2026-03-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" },
+    });
     const id = response.data!.requestAnalyticsReport.id as string;
     await eventually(() => h.queue("ANALYTICS_REPORT").getJob(id), "the report job in the analytics queue");
   });
@@ -112,7 +122,10 @@ describe("job and jobs", () => {
   let carolJobs: { id: string }[];
   beforeAll(async () => {
     carol = await user();
-    carolJobs = await create(carol, Array.from({ length: 5 }, (_, i) => ({ type: "NOOP", input: { i } })));
+    carolJobs = await create(
+      carol,
+      Array.from({ length: 5 }, (_, i) => ({ type: "NOOP", input: { i } })),
+    );
     await create(carol, [{ type: "ANALYTICS_REPORT", input: { from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z" } }]);
   });
 
@@ -151,7 +164,11 @@ describe("job and jobs", () => {
     expect(completed.data?.jobs.totalCount).toBe(0);
     const future = await h.gql(jobsQuery, { filter: { createdFrom: new Date(Date.now() + 3_600_000).toISOString() } }, carol);
     expect(future.data?.jobs.totalCount).toBe(0);
-    const past = await h.gql(jobsQuery, { filter: { createdTo: new Date(Date.now() + 3_600_000).toISOString(), createdFrom: "2020-01-01T00:00:00Z" } }, carol);
+    const past = await h.gql(
+      jobsQuery,
+      { filter: { createdTo: new Date(Date.now() + 3_600_000).toISOString(), createdFrom: "2020-01-01T00:00:00Z" } },
+      carol,
+    );
     expect(past.data?.jobs.totalCount).toBe(6);
     const backwards = await h.gql(jobsQuery, { filter: { createdFrom: "2026-02-01T00:00:00Z", createdTo: "2026-01-01T00:00:00Z" } }, carol);
     expect(backwards.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
@@ -235,8 +252,13 @@ describe("retryJob and dead letters", () => {
     const row = await h.db.primary.job.findUnique({ where: { id: job!.id } });
     expect(row).toMatchObject({ deadLetteredAt: null, finishedAt: null, cancelRequested: false });
     await eventually(async () => ["waiting", "prioritized"].includes(await queue.getJobState(job!.id)), "the job to be queued again");
-    await eventually(async () => (await h.db.primary.job.findUnique({ where: { id: job!.id } }))?.enqueuedAt, "the row to be marked enqueued");
-    expect((await h.gql(deadLetters, {}, admin)).data?.deadLetterJobs.edges.map((e: { node: { id: string } }) => e.node.id)).not.toContain(job!.id);
+    await eventually(
+      async () => (await h.db.primary.job.findUnique({ where: { id: job!.id } }))?.enqueuedAt,
+      "the row to be marked enqueued",
+    );
+    expect((await h.gql(deadLetters, {}, admin)).data?.deadLetterJobs.edges.map((e: { node: { id: string } }) => e.node.id)).not.toContain(
+      job!.id,
+    );
   });
 
   it("retries a cancelled job, and refuses pending or completed ones", async () => {

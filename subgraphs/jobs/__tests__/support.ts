@@ -7,13 +7,24 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { bullPrefix, createDatabase, createLogger, identityHeader, queueForJobType, signIdentity, type Database, type Db, type Identity, type Role } from "@agora/platform";
+import {
+  bullPrefix,
+  createDatabase,
+  createLogger,
+  identityHeader,
+  queueForJobType,
+  signIdentity,
+  type Database,
+  type Db,
+  type Identity,
+  type Role,
+} from "@agora/platform";
 import { createTestDatabase, graphqlRequest, testKeyPrefix, testRedisUrl } from "@agora/platform/testing";
 import { createJobsSubgraph, type JobsSubgraph } from "../src/server.js";
 import type { JobsSettings } from "../src/settings.js";
 
 export const internalSecret = "jobs-test-internal-secret-0123456789abcdef";
-export const silentLog = createLogger("jobs-test", "silent");
+export const silentLog = createLogger("jobs-test", process.env.TEST_LOG_LEVEL ?? "silent");
 
 export interface TestUser extends Identity {
   headers: Record<string, string>;
@@ -67,7 +78,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     bullPrefix: bullPrefix(testKeyPrefix("jobs")),
     ...options.settings,
   };
-  const server = await createJobsSubgraph({ db, log: silentLog, internalSecret, bodyLimitBytes: 1_048_576, exposeErrorDetails: false }, settings);
+  const server = await createJobsSubgraph(
+    { db, log: silentLog, internalSecret, bodyLimitBytes: 1_048_576, exposeErrorDetails: false },
+    settings,
+  );
   const running = await server.listen(0, "127.0.0.1");
   const queueConnection = new Redis(testRedisUrl(), { maxRetriesPerRequest: 1 });
   const queues = new Map<string, Queue>();

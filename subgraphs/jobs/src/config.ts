@@ -12,7 +12,11 @@ export const jobsEnv = {
   /** Base of the URLs of processed images (the gateway/HAProxy address clients use). @defaultValue http://127.0.0.1:4000 */
   PUBLIC_BASE_URL: z.string().url().default("http://127.0.0.1:4000"),
   /** Largest accepted upload (the file part); larger ones get 413. @defaultValue 10 MiB */
-  UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(10 * 1024 * 1024),
   /** Largest accepted image in pixels (width × height); larger ones get 422. @defaultValue 40,000,000 */
   IMAGE_MAX_PIXELS: z.coerce.number().int().min(1).default(40_000_000),
   /** BullMQ attempts per job (Job.maxAttempts of new rows). @defaultValue 3 */

@@ -55,7 +55,12 @@ export function createLoaders(read: PrismaClient) {
             for (const row of await findDailyStats(read, [...offerIds], range)) {
               const key = `${row.offerId}|${rangeKey}`;
               const days = found.get(key) ?? new Map<string, OfferDayStatsModel>();
-              days.set(dayKey(row.day), { day: dayKey(row.day), views: row.views, searchResults: row.searchResults, uniqueViewers: row.uniqueViewers });
+              days.set(dayKey(row.day), {
+                day: dayKey(row.day),
+                views: row.views,
+                searchResults: row.searchResults,
+                uniqueViewers: row.uniqueViewers,
+              });
               found.set(key, days);
             }
           }),

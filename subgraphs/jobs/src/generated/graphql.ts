@@ -149,7 +149,7 @@ export type OfferDayStats = {
 export type Offer = {
   __typename?: "Offer";
   id: Scalars["ID"]["output"];
-  seller?: Maybe<User>;
+  seller: User;
   /** Processed images, oldest first. */
   images: Array<OfferImage>;
   /**

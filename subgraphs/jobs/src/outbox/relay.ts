@@ -114,6 +114,9 @@ export class OutboxRelay {
     this.running = (async () => {
       const total: RelayPassResult = { queued: 0, deferred: 0 };
       try {
+        // While Redis is unreachable no rows are locked at all, so a relay cut off from Redis
+        // (one process of several) never keeps rows from the relays that can deliver them.
+        if (!(await this.options.queues.waitUntilConnected(this.redisTimeoutMs))) return total;
         do {
           this.again = false;
           for (;;) {
@@ -124,7 +127,7 @@ export class OutboxRelay {
             // Redis is struggling, so leave the rest to the next poll.
             if (batch.locked < this.batchSize || batch.deferred > 0 || this.stopped) break;
           }
-        } while (this.again && !this.stopped);
+        } while (this.again && total.deferred === 0 && !this.stopped);
       } finally {
         this.running = null;
       }
@@ -152,7 +155,9 @@ export class OutboxRelay {
             this.redisTimeoutMs,
             "Redis (BullMQ add)",
           );
-          delivered = rows.filter((_, i) => outcomes[i]!.status === "fulfilled" && (outcomes[i] as PromiseFulfilledResult<boolean>).value).map((row) => row.id);
+          delivered = rows
+            .filter((_, i) => outcomes[i]!.status === "fulfilled" && (outcomes[i] as PromiseFulfilledResult<boolean>).value)
+            .map((row) => row.id);
           const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
           if (failure) this.options.log.warn({ err: failure.reason }, "some jobs could not be queued; they stay in the outbox");
         } catch (error) {
@@ -189,7 +194,11 @@ export class OutboxRelay {
         // commit did not happen.
         return true;
     }
-    await queue.add(row.type, { jobId: row.id }, bullJobOptions({ id: row.id, priority: row.priority, maxAttempts: row.max_attempts }, this.backoffMs));
+    await queue.add(
+      row.type,
+      { jobId: row.id },
+      bullJobOptions({ id: row.id, priority: row.priority, maxAttempts: row.max_attempts }, this.backoffMs),
+    );
     return true;
   }
 }

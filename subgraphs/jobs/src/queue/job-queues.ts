@@ -3,7 +3,16 @@
  * and shows on the admin dashboard. One Redis connection is shared by all of them.
  */
 import { Queue } from "bullmq";
-import { createRedis, queueForJobType, queueNames, type Db, type Logger, type PlatformJobData, type QueueName, type Redis } from "@agora/platform";
+import {
+  createRedis,
+  queueForJobType,
+  queueNames,
+  type Db,
+  type Logger,
+  type PlatformJobData,
+  type QueueName,
+  type Redis,
+} from "@agora/platform";
 
 export type PlatformQueue = Queue<PlatformJobData, unknown, string>;
 
@@ -25,7 +34,8 @@ export class JobQueues {
     this.connection = createRedis(options.redisUrl, { retryStrategy: (times) => Math.min(times * 200, 2000) });
     let reported = false;
     this.connection.on("error", (error) => {
-      if (!reported) options.log.warn({ err: error, redis: options.redisUrl }, "Redis is unreachable; jobs wait in the outbox until it is back");
+      if (!reported)
+        options.log.warn({ err: error, redis: options.redisUrl }, "Redis is unreachable; jobs wait in the outbox until it is back");
       reported = true;
     });
     this.connection.on("ready", () => {
@@ -43,6 +53,22 @@ export class JobQueues {
       this.queues.set(name, queue);
     }
     return queue;
+  }
+
+  /** True once the Redis connection is up; false if it is not within `timeoutMs`. */
+  async waitUntilConnected(timeoutMs: number): Promise<boolean> {
+    if (this.connection.status === "ready") return true;
+    if (this.connection.status === "end") return false;
+    return new Promise<boolean>((resolve) => {
+      const done = (connected: boolean) => {
+        clearTimeout(timer);
+        this.connection.off("ready", onReady);
+        resolve(connected);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.connection.once("ready", onReady);
+    });
   }
 
   forType(type: Db.JobType): PlatformQueue {

@@ -7,6 +7,7 @@ export const maxJobsPerBatch = 100;
 export const maxInputBytes = 16 * 1024;
 export const maxRangeDays = 366;
 const dayMs = 86_400_000;
+const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Types a client may create through createJobs; the rest come from /upload, reviews or schedules. */
 const clientTypes: ReadonlySet<Db.JobType> = new Set(["NOOP", "ANALYTICS_REPORT", "SEARCH_REINDEX"]);
@@ -40,7 +41,8 @@ export function requirePriority(priority: number | null | undefined, field: stri
   return value;
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 export interface CreateJobRequest {
   type: Db.JobType;
@@ -57,20 +59,26 @@ export interface ValidJob {
 /** Validates a whole batch before anything is written: one bad entry and nothing is created. */
 export function validateJobBatch(identity: Identity, requests: readonly CreateJobRequest[]): ValidJob[] {
   if (requests.length === 0) throw badUserInput(`"input" must contain at least one job.`, "input");
-  if (requests.length > maxJobsPerBatch) throw badUserInput(`"input" may contain at most ${maxJobsPerBatch} jobs, got ${requests.length}.`, "input");
+  if (requests.length > maxJobsPerBatch)
+    throw badUserInput(`"input" may contain at most ${maxJobsPerBatch} jobs, got ${requests.length}.`, "input");
   return requests.map((request, index) => {
     const field = `input[${index}]`;
     if (!clientTypes.has(request.type)) {
-      throw badUserInput(`"${field}.type": ${request.type} jobs cannot be created directly (allowed: ${[...clientTypes].join(", ")}).`, `${field}.type`);
+      throw badUserInput(
+        `"${field}.type": ${request.type} jobs cannot be created directly (allowed: ${[...clientTypes].join(", ")}).`,
+        `${field}.type`,
+      );
     }
     if (adminOnlyTypes.has(request.type) && !isAdmin(identity)) throw forbidden(`Only admins may create ${request.type} jobs.`);
     const priority = requirePriority(request.priority, `${field}.priority`);
     const input = request.input ?? {};
     if (!isPlainObject(input)) throw badUserInput(`"${field}.input" must be a JSON object.`, `${field}.input`);
-    if (Buffer.byteLength(JSON.stringify(input)) > maxInputBytes) throw badUserInput(`"${field}.input" must be at most ${maxInputBytes} bytes of JSON.`, `${field}.input`);
+    if (Buffer.byteLength(JSON.stringify(input)) > maxInputBytes)
+      throw badUserInput(`"${field}.input" must be at most ${maxInputBytes} bytes of JSON.`, `${field}.input`);
     if (request.type === "ANALYTICS_REPORT") {
-      const range = requireDateRange(input.from, input.to, `${field}.input`);
-      return { type: request.type, priority, input: { ...input, from: range.from.toISOString(), to: range.to.toISOString() } as Prisma.InputJsonObject };
+      // Kept as given (the worker reads a date-only `to` as "through that day"); checked the same way.
+      const to = typeof input.to === "string" && dateOnly.test(input.to) ? new Date(Date.parse(input.to) + dayMs) : input.to;
+      requireDateRange(input.from, to, `${field}.input`);
     }
     return { type: request.type, priority, input: input as Prisma.InputJsonObject };
   });

@@ -18,7 +18,11 @@ async function ownJobForUpdate(ctx: Context, rawId: string): Promise<JobRow> {
 /** Takes a cancelled job out of its BullMQ queue; if Redis is away the worker skips it anyway. */
 async function removeFromQueue(ctx: Context, job: JobRow): Promise<void> {
   try {
-    await withTimeout(ctx.services.queues.forType(job.type).remove(job.id), ctx.services.settings.outboxRedisTimeoutMs, "Redis (BullMQ remove)");
+    await withTimeout(
+      ctx.services.queues.forType(job.type).remove(job.id),
+      ctx.services.settings.outboxRedisTimeoutMs,
+      "Redis (BullMQ remove)",
+    );
   } catch (error) {
     ctx.log.warn({ err: error, jobId: job.id }, "could not remove a cancelled job from its queue; the worker will skip it");
   }
@@ -41,7 +45,13 @@ export const jobResolvers: Resolvers = {
       }
       return listJobs(
         ctx.db.read,
-        { requestedBy: isAdmin(identity) ? undefined : identity.userId, status: filter?.status, type: filter?.type, createdFrom, createdTo },
+        {
+          requestedBy: isAdmin(identity) ? undefined : identity.userId,
+          status: filter?.status,
+          type: filter?.type,
+          createdFrom,
+          createdTo,
+        },
         page,
       );
     },
@@ -68,7 +78,13 @@ export const jobResolvers: Resolvers = {
       const identity = requireIdentity(ctx.identity);
       const { from, to } = requireDateRange(range.from, range.to, "range");
       const [job] = await insertJobs(ctx.db.write, [
-        { type: "ANALYTICS_REPORT", priority: 0, input: { from: from.toISOString(), to: to.toISOString() }, requestedBy: identity.userId, maxAttempts: ctx.services.settings.maxAttempts },
+        {
+          type: "ANALYTICS_REPORT",
+          priority: 0,
+          input: { from: from.toISOString(), to: to.toISOString() },
+          requestedBy: identity.userId,
+          maxAttempts: ctx.services.settings.maxAttempts,
+        },
       ]);
       ctx.services.relay.trigger();
       return job!;

@@ -16,11 +16,12 @@ function variant(image: OfferImageRow, name: VariantName): ImageVariantModel {
 
 export const offerResolvers: Resolvers = {
   Offer: {
-    __resolveReference: (reference) => ({ id: reference.id, seller: "seller" in reference ? reference.seller ?? null : null }),
+    __resolveReference: (reference) => ({ id: reference.id, seller: "seller" in reference ? (reference.seller ?? null) : null }),
     images: (offer, _args, ctx) => ctx.loaders.imagesByOfferId.load(offer.id),
     async stats(offer, { from, to }, ctx) {
       const identity = requireIdentity(ctx.identity);
-      if (!isAdmin(identity) && offer.seller?.id !== identity.userId) throw forbidden("Only the offer's seller or an admin may see its statistics.");
+      if (!isAdmin(identity) && offer.seller?.id !== identity.userId)
+        throw forbidden("Only the offer's seller or an admin may see its statistics.");
       const range = requireDateRange(from, to, "stats");
       return ctx.loaders.statsByOffer.load({ offerId: offer.id, range: utcDays(range) });
     },

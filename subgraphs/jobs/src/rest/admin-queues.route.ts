@@ -60,14 +60,18 @@ const escapeHtml = (value: unknown) =>
 function renderHtml(report: { queues: QueueReport[]; outbox: { undelivered: number }; deadLetter: number; generatedAt: string }): string {
   const rows = report.queues
     .map((q) => {
-      if (q.error) return `<tr><td>${escapeHtml(q.name)}</td><td colspan="${countTypes.length + 1}" class="err">${escapeHtml(q.error)}</td></tr>`;
+      if (q.error)
+        return `<tr><td>${escapeHtml(q.name)}</td><td colspan="${countTypes.length + 1}" class="err">${escapeHtml(q.error)}</td></tr>`;
       const cells = countTypes.map((t) => `<td>${q.counts?.[t] ?? 0}</td>`).join("");
       return `<tr><td>${escapeHtml(q.name)}</td><td>${q.paused ? "paused" : "running"}</td>${cells}</tr>`;
     })
     .join("\n");
   const failures = report.queues
     .flatMap((q) => (q.failed ?? []).map((f) => ({ queue: q.name, ...f })))
-    .map((f) => `<tr><td>${escapeHtml(f.queue)}</td><td><code>${escapeHtml(f.id)}</code></td><td>${escapeHtml(f.name)}</td><td>${f.attemptsMade}</td><td>${escapeHtml(f.finishedOn)}</td><td>${escapeHtml(f.failedReason)}</td></tr>`)
+    .map(
+      (f) =>
+        `<tr><td>${escapeHtml(f.queue)}</td><td><code>${escapeHtml(f.id)}</code></td><td>${escapeHtml(f.name)}</td><td>${f.attemptsMade}</td><td>${escapeHtml(f.finishedOn)}</td><td>${escapeHtml(f.failedReason)}</td></tr>`,
+    )
     .join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Agora queues</title>
@@ -89,7 +93,8 @@ ${failures || '<tr><td colspan="6">none</td></tr>'}
 export function createAdminQueuesRoute(deps: AdminQueuesDependencies): RouteHandler {
   return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     try {
-      if (url.pathname !== "/admin/queues" && url.pathname !== "/admin/queues/") throw new RestError(404, ErrorCode.NOT_FOUND, `No route for GET ${url.pathname}.`);
+      if (url.pathname !== "/admin/queues" && url.pathname !== "/admin/queues/")
+        throw new RestError(404, ErrorCode.NOT_FOUND, `No route for GET ${url.pathname}.`);
       const identity = await requireRestIdentity(req, deps.internalSecret);
       if (!isAdmin(identity)) throw new RestError(403, ErrorCode.FORBIDDEN, "The queue dashboard is for admins only.");
       const [queues, undelivered, deadLetter] = await Promise.all([
@@ -98,10 +103,16 @@ export function createAdminQueuesRoute(deps: AdminQueuesDependencies): RouteHand
         deps.db.job.count({ where: { deadLetteredAt: { not: null } } }),
       ]);
       const report = { queues, outbox: { undelivered }, deadLetter, generatedAt: new Date().toISOString() };
-      const wantsHtml = url.searchParams.get("format") === "html" || (url.searchParams.get("format") !== "json" && /text\/html/.test(req.headers.accept ?? ""));
+      const wantsHtml =
+        url.searchParams.get("format") === "html" ||
+        (url.searchParams.get("format") !== "json" && /text\/html/.test(req.headers.accept ?? ""));
       if (!wantsHtml) return sendJson(res, 200, report, { "cache-control": "no-store" });
       const html = renderHtml(report);
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": String(Buffer.byteLength(html)), "cache-control": "no-store" });
+      res.writeHead(200, {
+        "content-type": "text/html; charset=utf-8",
+        "content-length": String(Buffer.byteLength(html)),
+        "cache-control": "no-store",
+      });
       res.end(html);
     } catch (error) {
       if (error instanceof RestError) return sendRestError(res, error);

@@ -27,7 +27,8 @@ export async function requireRestIdentity(req: IncomingMessage, internalSecret: 
   } catch (error) {
     throw new RestError(401, ErrorCode.UNAUTHENTICATED, (error as Error).message);
   }
-  if (!identity) throw new RestError(401, ErrorCode.UNAUTHENTICATED, "You must be signed in to do this (send an access token through the gateway).");
+  if (!identity)
+    throw new RestError(401, ErrorCode.UNAUTHENTICATED, "You must be signed in to do this (send an access token through the gateway).");
   return identity;
 }
 

@@ -19,7 +19,16 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import busboy from "busboy";
 import sharp, { type Metadata } from "sharp";
-import { ErrorCode, isUuid, resolveStoragePath, sendJson, storagePaths, type Logger, type PrismaClient, type RouteHandler } from "@agora/platform";
+import {
+  ErrorCode,
+  isUuid,
+  resolveStoragePath,
+  sendJson,
+  storagePaths,
+  type Logger,
+  type PrismaClient,
+  type RouteHandler,
+} from "@agora/platform";
 import { insertJobs } from "../data/jobs.repository.js";
 import type { OutboxRelay } from "../outbox/relay.js";
 import type { JobsSettings } from "../settings.js";
@@ -38,9 +47,15 @@ export interface UploadRouteDependencies {
 const multipartOverheadBytes = 64 * 1024;
 const maxOriginalNameLength = 255;
 
-const tooLarge = (limit: number) => new RestError(413, ErrorCode.BAD_USER_INPUT, `The file is larger than the limit of ${limit} bytes.`, "FILE_TOO_LARGE");
+const tooLarge = (limit: number) =>
+  new RestError(413, ErrorCode.BAD_USER_INPUT, `The file is larger than the limit of ${limit} bytes.`, "FILE_TOO_LARGE");
 const unsupportedType = () =>
-  new RestError(415, ErrorCode.BAD_USER_INPUT, "The file is not a JPEG, PNG, WebP, AVIF or GIF image (judged by its content, not its name).", "UNSUPPORTED_IMAGE_TYPE");
+  new RestError(
+    415,
+    ErrorCode.BAD_USER_INPUT,
+    "The file is not a JPEG, PNG, WebP, AVIF or GIF image (judged by its content, not its name).",
+    "UNSUPPORTED_IMAGE_TYPE",
+  );
 const badRequest = (message: string) => new RestError(400, ErrorCode.BAD_USER_INPUT, message);
 
 interface ReceivedFile {
@@ -55,7 +70,11 @@ interface ReceivedFile {
  * written, and fsyncs it. Throws 415 as soon as the type is known to be wrong, 413 as soon as the
  * limit is passed.
  */
-async function receiveFile(stream: Readable & { truncated?: boolean }, tempPath: string, maxBytes: number): Promise<{ bytes: number; type: ImageType }> {
+async function receiveFile(
+  stream: Readable & { truncated?: boolean },
+  tempPath: string,
+  maxBytes: number,
+): Promise<{ bytes: number; type: ImageType }> {
   const handle = await open(tempPath, "wx", 0o644);
   let limited = false;
   stream.once("limit", () => {
@@ -89,7 +108,11 @@ async function receiveFile(stream: Readable & { truncated?: boolean }, tempPath:
 }
 
 /** Parses the multipart body; resolves once the whole body was read and the file is on disk. */
-function parseMultipart(req: IncomingMessage, tempPath: string, maxBytes: number): Promise<{ file: ReceivedFile; fields: Map<string, string> }> {
+function parseMultipart(
+  req: IncomingMessage,
+  tempPath: string,
+  maxBytes: number,
+): Promise<{ file: ReceivedFile; fields: Map<string, string> }> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -109,9 +132,16 @@ function parseMultipart(req: IncomingMessage, tempPath: string, maxBytes: number
       if (failed) return;
       failed = true;
       req.unpipe(parser);
-      // Ends receiveFile's loop (and closes its file) if it is still waiting for data.
+      // Ends receiveFile's loop if it is still waiting for data, and answers only once it has
+      // closed its file, so the caller's cleanup cannot run before the file exists.
       fileStream?.destroy();
-      reject(error);
+      const settled = receiving
+        ? receiving.then(
+            () => undefined,
+            () => undefined,
+          )
+        : Promise.resolve();
+      void settled.then(() => reject(error));
     };
 
     parser.on("file", (name, stream, info) => {
@@ -164,7 +194,12 @@ async function checkImageHeader(path: string, maxPixels: number): Promise<{ widt
   const { width, height } = metadata;
   if (!width || !height) throw new RestError(422, ErrorCode.BAD_USER_INPUT, "The image has no readable dimensions.", "UNREADABLE_IMAGE");
   if (width * height > maxPixels) {
-    throw new RestError(422, ErrorCode.BAD_USER_INPUT, `The image is ${width}×${height} = ${width * height} pixels; the limit is ${maxPixels}.`, "TOO_MANY_PIXELS");
+    throw new RestError(
+      422,
+      ErrorCode.BAD_USER_INPUT,
+      `The image is ${width}×${height} = ${width * height} pixels; the limit is ${maxPixels}.`,
+      "TOO_MANY_PIXELS",
+    );
   }
   return { width, height };
 }
@@ -220,15 +255,15 @@ export function createUploadRoute(deps: UploadRouteDependencies): RouteHandler {
       const statusUrl = `/jobs/${jobId}`;
       sendJson(res, 202, { jobId, status: "PENDING", statusUrl }, { location: statusUrl });
     } catch (error) {
+      // Clean up before answering: once the client has its answer, nothing of it is left.
+      await rm(tempPath, { force: true });
+      if (!committed && finalPath) await rm(finalPath, { force: true });
       if (!(error instanceof RestError)) throw error;
       // The rest of a refused body is read and dropped (so the client gets to see the answer),
       // then the connection is closed.
       req.unpipe();
       req.resume();
       sendRestError(res, error, { connection: "close" });
-    } finally {
-      await rm(tempPath, { force: true });
-      if (!committed && finalPath) await rm(finalPath, { force: true });
     }
   };
 }

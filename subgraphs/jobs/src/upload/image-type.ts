@@ -12,7 +12,8 @@ export interface ImageType {
 /** Bytes needed to decide (the ftyp box of an AVIF lists its brands in the first few dozen). */
 export const sniffLength = 64;
 
-const startsWith = (head: Buffer, bytes: number[], offset = 0) => head.length >= offset + bytes.length && bytes.every((b, i) => head[offset + i] === b);
+const startsWith = (head: Buffer, bytes: number[], offset = 0) =>
+  head.length >= offset + bytes.length && bytes.every((b, i) => head[offset + i] === b);
 const ascii = (head: Buffer, start: number, end: number) => head.subarray(start, end).toString("latin1");
 
 function isAvif(head: Buffer): boolean {
