@@ -92,7 +92,8 @@ export type Review = {
   rating: Scalars["Int"]["output"];
   body: Scalars["String"]["output"];
   author: User;
-  offer: Offer;
+  /** The reviewed offer; null when the offers service hides it from the caller (a draft or archived offer). */
+  offer?: Maybe<Offer>;
   moderationStatus: ModerationStatus;
   /** Sentiment score set by the moderation worker; null until it has run. */
   sentiment?: Maybe<Scalars["Float"]["output"]>;
@@ -532,7 +533,7 @@ export type ReviewResolvers<
   rating?: Resolver<ResolversTypes["Int"], ParentType, ContextType>;
   body?: Resolver<ResolversTypes["String"], ParentType, ContextType>;
   author?: Resolver<ResolversTypes["User"], ParentType, ContextType>;
-  offer?: Resolver<ResolversTypes["Offer"], ParentType, ContextType>;
+  offer?: Resolver<Maybe<ResolversTypes["Offer"]>, ParentType, ContextType>;
   moderationStatus?: Resolver<ResolversTypes["ModerationStatus"], ParentType, ContextType>;
   sentiment?: Resolver<Maybe<ResolversTypes["Float"]>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes["DateTime"], ParentType, ContextType>;
