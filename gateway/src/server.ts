@@ -58,6 +58,8 @@ export async function createGateway(config: GatewayConfig, log: Logger, supergra
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
+    // index.ts owns SIGTERM/SIGINT; Apollo's own handlers would race it and keep the process alive.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: development,
     formatError: createFormatError({ exposeDetails: development, onInternalError: (error) => log.error({ err: error }, "internal error") }),
     plugins: [

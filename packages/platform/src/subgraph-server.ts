@@ -108,6 +108,8 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
     }),
     includeStacktraceInErrorResponses: runtime.exposeErrorDetails,
     csrfPrevention: true,
+    // serveUntilSignalled owns SIGTERM/SIGINT; Apollo's own handlers would race it and keep the process alive.
+    stopOnTerminationSignals: false,
     // Inline (ftv1) traces only serve Apollo Studio usage reporting, which Agora does not use.
     plugins: [readYourWritesPlugin(runtime), metricsPlugin(metrics), ApolloServerPluginInlineTraceDisabled()],
   });

@@ -11,7 +11,7 @@ import {
 } from "@agora/platform";
 import { createTestDatabase, graphqlRequest, type GraphQLResponse } from "@agora/platform/testing";
 import type { SearchBackend } from "../src/search/search-backend.js";
-import { createOffersSubgraph } from "../src/server.js";
+import { createOffersSubgraph, type OffersSubgraphOptions } from "../src/server.js";
 
 export const internalSecret = "offers-test-internal-secret-0123456789abcdef";
 
@@ -63,7 +63,7 @@ export const validInput = (overrides: Partial<OfferInput> = {}): OfferInput => (
 
 export const user = (role: Identity["role"] = "USER"): Identity => ({ userId: randomUUID(), role });
 
-export async function startOffers(label: string, options: { search?: SearchBackend } = {}): Promise<OffersHarness> {
+export async function startOffers(label: string, options: OffersSubgraphOptions = {}): Promise<OffersHarness> {
   const db = createDatabase({ url: await createTestDatabase(label), poolSize: 4 });
   const runtime: SubgraphRuntime = {
     db,

@@ -1,4 +1,4 @@
-import type { SubgraphBaseContext } from "@agora/platform";
+import type { AnalyticsEventInput, SubgraphBaseContext } from "@agora/platform";
 import { createLoaders, type Loaders } from "./data/loaders.js";
 import type { SearchBackend } from "./search/search-backend.js";
 
@@ -6,8 +6,13 @@ export type Context = SubgraphBaseContext & {
   loaders: Loaders;
   /** The configured search backend (shared by all requests). */
   search: SearchBackend;
+  /** Records an analytics event without waiting (offer views, search results). */
+  recordAnalytics: AnalyticsRecorder;
 };
 
-export function createContext(base: SubgraphBaseContext, search: SearchBackend): Context {
-  return { ...base, loaders: createLoaders(() => base.db.read), search };
+export type AnalyticsRecorder = (event: AnalyticsEventInput) => void;
+export const noAnalytics: AnalyticsRecorder = () => {};
+
+export function createContext(base: SubgraphBaseContext, search: SearchBackend, recordAnalytics: AnalyticsRecorder = noAnalytics): Context {
+  return { ...base, loaders: createLoaders(() => base.db.read), search, recordAnalytics };
 }

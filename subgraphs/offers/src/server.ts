@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "graphql";
 import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
-import { createContext } from "./context.js";
+import { createContext, type AnalyticsRecorder } from "./context.js";
 import { resolvers } from "./resolvers/index.js";
 import { createPostgresSearch } from "./search/postgres-search.js";
 import type { SearchBackend } from "./search/search-backend.js";
@@ -11,9 +11,11 @@ export const typeDefs = parse(readFileSync(new URL("../schema.graphql", import.m
 export interface OffersSubgraphOptions {
   /** @defaultValue Postgres full-text search (see createSearchBackend for the configured one) */
   search?: SearchBackend;
+  /** Where offer views and search results are recorded; @defaultValue nowhere */
+  analytics?: AnalyticsRecorder;
 }
 
 export async function createOffersSubgraph(runtime: SubgraphRuntime, options: OffersSubgraphOptions = {}): Promise<SubgraphServer> {
   const search = options.search ?? createPostgresSearch();
-  return createSubgraphServer({ name: "offers", typeDefs, resolvers, createContext: (base) => createContext(base, search) }, runtime);
+  return createSubgraphServer({ name: "offers", typeDefs, resolvers, createContext: (base) => createContext(base, search, options.analytics) }, runtime);
 }

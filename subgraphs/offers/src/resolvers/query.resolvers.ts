@@ -9,7 +9,9 @@ import { maxSearchWindow, type SearchRequest } from "../search/search-backend.js
 export const Query: QueryResolvers = {
   async offer(_parent, { id }, ctx) {
     const offer = await ctx.loaders.offerById.load(requireUuid(id));
-    return offer && canSee(ctx.identity, offer) ? offer : null;
+    if (!offer || !canSee(ctx.identity, offer)) return null;
+    ctx.recordAnalytics({ type: "OFFER_VIEW", offerId: offer.id, userId: ctx.identity?.userId ?? null });
+    return offer;
   },
 
   async offers(_parent, args, ctx) {
@@ -60,6 +62,7 @@ export const Query: QueryResolvers = {
     const edges = rows.flatMap((row, i) =>
       row && !(row instanceof Error) && row.status === "ACTIVE" ? [{ cursor: encodeSearchCursor(offset + i), node: row as OfferRow }] : [],
     );
+    for (const edge of edges) ctx.recordAnalytics({ type: "SEARCH", offerId: edge.node.id, userId: ctx.identity?.userId ?? null, query });
     const connection: OfferConnectionValue = {
       edges,
       pageInfo: {
