@@ -10,7 +10,6 @@ import {
   type SubgraphRuntime,
 } from "@agora/platform";
 import { createTestDatabase, graphqlRequest, type GraphQLResponse } from "@agora/platform/testing";
-import type { SearchBackend } from "../src/search/search-backend.js";
 import { createOffersSubgraph, type OffersSubgraphOptions } from "../src/server.js";
 
 export const internalSecret = "offers-test-internal-secret-0123456789abcdef";
