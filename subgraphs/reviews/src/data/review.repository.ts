@@ -3,7 +3,7 @@
  * statement for any number of parents. Writes run in a transaction together with the change to the
  * offer's rating aggregate (see rating.ts).
  */
-import { conflict, notFound, Prisma, type Connection, type Db, type Identity, type Page, type PrismaClient } from "@agora/platform";
+import { conflict, notFound, Prisma, queuePlatformJob, type Connection, type Db, type Identity, type Page, type PrismaClient } from "@agora/platform";
 import { applyRatingDelta, ratingDelta } from "./rating.js";
 
 export type ReviewRecord = Db.Review;
@@ -114,12 +114,18 @@ export interface NewReview {
   body: string;
 }
 
+/** New or edited text is scored by the moderation worker; queued in the review's own transaction. */
+async function queueModeration(tx: Prisma.TransactionClient, review: ReviewRecord): Promise<void> {
+  await queuePlatformJob(tx, { type: "MODERATION", input: { reviewId: review.id, body: review.body }, requestedBy: review.authorId });
+}
+
 /** Inserts a review and counts it in the offer's rating; CONFLICT when the author already reviewed the offer. */
 export async function createReview(db: PrismaClient, input: NewReview): Promise<ReviewRecord> {
   try {
     return await db.$transaction(async (tx) => {
       const review = await tx.review.create({ data: input });
       await applyRatingDelta(tx, review.offerId, ratingDelta(null, review));
+      await queueModeration(tx, review);
       return review;
     }, transactionOptions);
   } catch (error) {
@@ -159,6 +165,7 @@ export async function updateReview(
     if (Object.keys(data).length === 0) return current;
     const updated = await tx.review.update({ where: { id }, data });
     await applyRatingDelta(tx, current.offerId, ratingDelta(current, updated));
+    if (data.body !== undefined) await queueModeration(tx, updated);
     return updated;
   }, transactionOptions);
 }
