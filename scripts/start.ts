@@ -18,6 +18,14 @@ const env = process.env;
 const databaseUrl = env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const gatewayPort = Number(env.GATEWAY_PORT ?? 4001);
+/** Each subgraph reads PORT; `pnpm start` takes one variable per service and hands it on. */
+const ports = {
+  users: Number(env.USERS_PORT ?? 4101),
+  offers: Number(env.OFFERS_PORT ?? 4102),
+  reviews: Number(env.REVIEWS_PORT ?? 4103),
+  jobs: Number(env.JOBS_PORT ?? 4104),
+};
+const localUrl = (port: number) => `http://127.0.0.1:${port}/graphql`;
 const workerCount = Number(env.WORKER_COUNT ?? 2);
 const host = (url: string) => new URL(url).host;
 
@@ -146,14 +154,20 @@ if (await databaseIsEmpty()) {
   if (seed.status !== 0) fail("Seeding failed (see above).");
 }
 
-startService("users", "subgraphs/users/src/index.ts");
-startService("offers", "subgraphs/offers/src/index.ts");
-startService("reviews", "subgraphs/reviews/src/index.ts");
-startService("jobs", "subgraphs/jobs/src/index.ts");
+startService("users", "subgraphs/users/src/index.ts", { PORT: String(ports.users) });
+startService("offers", "subgraphs/offers/src/index.ts", { PORT: String(ports.offers) });
+startService("reviews", "subgraphs/reviews/src/index.ts", { PORT: String(ports.reviews), OFFERS_SUBGRAPH_URL: env.OFFERS_SUBGRAPH_URL ?? localUrl(ports.offers) });
+startService("jobs", "subgraphs/jobs/src/index.ts", { PORT: String(ports.jobs), PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${gatewayPort}` });
 for (let i = 0; i < workerCount; i++) {
   startService(`worker-${i + 1}`, "workers/src/index.ts", { WORKER_HEALTH_PORT: String(Number(env.WORKER_HEALTH_PORT ?? 4110) + i) });
 }
-startService("gateway", "gateway/src/index.ts");
+startService("gateway", "gateway/src/index.ts", {
+  GATEWAY_PORT: String(gatewayPort),
+  USERS_URL: env.USERS_URL ?? localUrl(ports.users),
+  OFFERS_URL: env.OFFERS_URL ?? localUrl(ports.offers),
+  REVIEWS_URL: env.REVIEWS_URL ?? localUrl(ports.reviews),
+  JOBS_URL: env.JOBS_URL ?? localUrl(ports.jobs),
+});
 await waitForGateway(Number(env.START_TIMEOUT_MS ?? 90_000));
 
 const endpoint = `http://127.0.0.1:${gatewayPort}/graphql`;

@@ -14,8 +14,12 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
     private readonly serviceName: string,
     url: string,
     private readonly internalSecret: string,
+    private readonly timeoutMs: number,
   ) {
     super({ url });
+    // Node's fetch with a deadline: a hung subgraph fails this request instead of holding it forever.
+    this.fetcher = ((input: string, init?: RequestInit) =>
+      fetch(input, { ...init, signal: AbortSignal.timeout(this.timeoutMs) })) as unknown as typeof this.fetcher;
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
@@ -38,6 +42,9 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code ?? "";
       const message = (error as Error).message ?? "";
+      if (/TimeoutError|aborted due to timeout/i.test(`${(error as Error).name} ${message}`)) {
+        throw serviceUnavailable(`The ${this.serviceName} service did not answer within ${this.timeoutMs} ms (${this.url}).`);
+      }
       if (/ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|UND_ERR|fetch failed|socket hang up/i.test(`${cause} ${message}`)) {
         throw serviceUnavailable(`The ${this.serviceName} service is unavailable (tried ${this.url}). Start it with \`pnpm start\` or check ${this.serviceName.toUpperCase()}_URL.`);
       }

@@ -10,7 +10,16 @@ import { identityFromRequest } from "./context.js";
 
 const hopByHop = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-authorization", "te", "trailer", "host", "authorization", identityHeader]);
 
-export function createRestProxy(options: { targetBaseUrl: string; serviceName: string; accessTokens: AccessTokenSettings; internalSecret: string }): RouteHandler {
+export interface RestProxyOptions {
+  targetBaseUrl: string;
+  serviceName: string;
+  accessTokens: AccessTokenSettings;
+  internalSecret: string;
+  /** A declared Content-Length above this is refused with 413 before anything is sent on. */
+  bodyLimitBytes: number;
+}
+
+export function createRestProxy(options: RestProxyOptions): RouteHandler {
   const target = new URL(options.targetBaseUrl);
   return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     let identity;
@@ -18,6 +27,10 @@ export function createRestProxy(options: { targetBaseUrl: string; serviceName: s
       identity = await identityFromRequest(req, options.accessTokens);
     } catch (error) {
       return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, (error as Error).message);
+    }
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > options.bodyLimitBytes) {
+      return sendGraphQLError(res, 413, ErrorCode.BAD_USER_INPUT, `Request body is ${declared} bytes; the limit is ${options.bodyLimitBytes} bytes.`);
     }
     const headers: Record<string, string | string[]> = {};
     for (const [key, value] of Object.entries(req.headers)) {

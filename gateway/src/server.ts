@@ -52,7 +52,7 @@ export async function createGateway(config: GatewayConfig, log: Logger, supergra
   const development = config.NODE_ENV === "development";
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET),
+    buildService: ({ name, url }) => new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, config.SUBGRAPH_TIMEOUT_MS),
   });
   const metrics = createMetrics("gateway");
   const apollo = new ApolloServer<GatewayContext>({
@@ -82,7 +82,13 @@ export async function createGateway(config: GatewayConfig, log: Logger, supergra
 
   const accessTokens = accessTokenSettings(config);
   const jobsBase = config.JOBS_URL.replace(/\/graphql$/, "");
-  const jobsProxy = createRestProxy({ targetBaseUrl: jobsBase, serviceName: "jobs", accessTokens, internalSecret: config.INTERNAL_SECRET });
+  const jobsProxy = createRestProxy({
+    targetBaseUrl: jobsBase,
+    serviceName: "jobs",
+    accessTokens,
+    internalSecret: config.INTERNAL_SECRET,
+    bodyLimitBytes: config.UPLOAD_PROXY_LIMIT_BYTES,
+  });
   const routes: Record<string, RouteHandler> = {
     "GET /health/live": (_req, res) => sendJson(res, 200, { status: "ok", service: "gateway" }),
     "GET /health/ready": async (_req, res) => {

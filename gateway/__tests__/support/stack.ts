@@ -28,6 +28,8 @@ export interface Stack {
   subgraphs: Record<"users" | "offers" | "reviews" | "jobs", SubgraphServer>;
   gateway: Gateway;
   storageDir: string;
+  /** Redis key prefix of this stack (REDIS_KEY_PREFIX for worker processes). */
+  keyPrefix: string;
   /** SQL statements issued so far by all four subgraphs. */
   statementCount(): number;
   query<T = any>(query: string, variables?: Record<string, unknown>, token?: string): ReturnType<typeof graphqlRequest<T>>;
@@ -106,6 +108,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     subgraphs: { users, offers, reviews, jobs },
     gateway,
     storageDir,
+    keyPrefix,
     statementCount: () => Object.values(runtimes).reduce((sum, r) => sum + r.db.statementCount(), 0),
     query,
     async login(email, password = demoPassword) {

@@ -1,0 +1,107 @@
+/**
+ * The job pipeline end to end through the public entry point: an image uploaded through the
+ * gateway is processed by a real worker process and appears in a federated `offer { images }`.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { startStack, type Stack } from "../support/stack.js";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+// A 64×48 PNG (solid colour) made once with sharp; small enough to inline.
+const png = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAfUlEQVRoge2SAQkAURSD1slOl9ZQF2M8/sAAOhY+T5O6AQuwviK7kHdJ3YAFWF+RXci7pG7AAqyvyC7kXVI3YAHWV2QX8i6pG7AA6yuyC3mX1A1YgPUV2YW8S+oGLMD6iuxC3iV1AxZgfUV2Ie+SugELsL4iu5B3Sd2AxwN+Vpy88fDIx5oAAAAASUVORK5CYII=",
+  "base64",
+);
+
+let stack: Stack;
+let sql: pg.Client;
+let worker: ChildProcess;
+let alice: { accessToken: string; userId: string };
+const base = () => stack.gatewayUrl.replace(/\/graphql$/, "");
+
+beforeAll(async () => {
+  stack = await startStack({ label: "pipeline", seed: { users: 6, offers: 6, reviewsPerOffer: 1 } });
+  sql = new pg.Client({ connectionString: stack.databaseUrl });
+  await sql.connect();
+  alice = await stack.login("alice@agora.test");
+  worker = spawn(process.execPath, ["--import", "tsx", join(root, "workers/src/index.ts")], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_OPTIONS: "",
+      NODE_ENV: "test",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: stack.databaseUrl,
+      REDIS_KEY_PREFIX: stack.keyPrefix,
+      STORAGE_DIR: stack.storageDir,
+      WORKER_HEALTH_PORT: "0",
+      ANALYTICS_ROLLUP_EVERY_MS: "0",
+      MAINTENANCE_EVERY_MS: "0",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+});
+afterAll(async () => {
+  const exited = new Promise((resolve) => worker.once("exit", resolve));
+  worker.kill("SIGTERM");
+  await exited;
+  await sql.end();
+  await stack.stop();
+});
+
+function upload(file: Buffer, fields: Record<string, string>, token?: string) {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(fields)) form.append(key, value);
+  form.append("file", new Blob([new Uint8Array(file)], { type: "image/png" }), "photo.png");
+  return fetch(`${base()}/upload`, { method: "POST", body: form, headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
+
+async function waitForJob(id: string, token: string) {
+  for (let i = 0; i < 150; i++) {
+    const response = await fetch(`${base()}/jobs/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    const job = (await response.json()) as any;
+    if (["COMPLETED", "FAILED", "CANCELLED"].includes(job.status)) return job;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`job ${id} did not finish`);
+}
+
+describe("upload → worker → federated offer images", () => {
+  it("refuses an anonymous upload with 401 and writes nothing", async () => {
+    const response = await upload(png, {});
+    expect(response.status).toBe(401);
+    expect(existsSync(join(stack.storageDir, "uploads")) ? readdirSync(join(stack.storageDir, "uploads")) : []).toEqual([]);
+    expect((await sql.query("SELECT count(*)::int AS n FROM jobs.jobs")).rows[0].n).toBe(0);
+  });
+
+  it("accepts an image through the gateway (202), processes it once, and serves it through offer { images }", async () => {
+    const offer = (await sql.query("SELECT id FROM offers.offers WHERE seller_id = $1 AND status = 'ACTIVE' LIMIT 1", [alice.userId])).rows[0]
+      ?? (await sql.query("UPDATE offers.offers SET seller_id = $1, status = 'ACTIVE' WHERE id = (SELECT id FROM offers.offers LIMIT 1) RETURNING id", [alice.userId])).rows[0];
+    const response = await upload(png, { offerId: offer.id }, alice.accessToken);
+    expect(response.status).toBe(202);
+    const accepted = (await response.json()) as any;
+    expect(accepted).toMatchObject({ status: "PENDING", statusUrl: `/jobs/${accepted.jobId}` });
+
+    const job = await waitForJob(accepted.jobId, alice.accessToken);
+    expect(job.status).toBe("COMPLETED");
+    expect(job.progress).toBe(100);
+
+    const images = await stack.query(
+      `query($id: ID!) { offer(id: $id) { images { width height format medium { url width format } thumbnail { url width } } } }`,
+      { id: offer.id },
+    );
+    expect(images.errors).toBeUndefined();
+    const [image] = images.data.offer.images;
+    expect(image).toMatchObject({ width: 64, height: 48, medium: { format: "webp" } });
+    expect(image.thumbnail.width).toBeLessThanOrEqual(320);
+
+    const path = new URL(image.medium.url).pathname;
+    const file = await fetch(`${base()}${path}`);
+    expect(file.status).toBe(200);
+    expect(file.headers.get("content-type")).toMatch(/image\/webp/);
+    expect((await sql.query("SELECT count(*)::int AS n FROM jobs.offer_images WHERE job_id = $1", [accepted.jobId])).rows[0].n).toBe(1);
+  });
+});
