@@ -4,6 +4,7 @@
  */
 import { bullPrefix, createDatabase, createLogger, signIdentity, type Identity, type RunningServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
 import { mkdtemp, rm } from "node:fs/promises";
+import { Redis } from "ioredis";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, testKeyPrefix, testRedisUrl, graphqlRequest } from "@agora/platform/testing";
@@ -40,23 +41,34 @@ export interface Stack {
 export interface StackOptions {
   seed?: { users: number; offers: number; reviewsPerOffer: number };
   label?: string;
+  /**
+   * Route reads to a second database seeded identically (a stand-in replica that never catches up,
+   * so which database served a read is observable), with read-your-writes marks in Redis.
+   */
+  replica?: boolean;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const databaseUrl = await createTestDatabase(options.label ?? "e2e");
+  const replicaUrl = options.replica ? await createTestDatabase(`${options.label ?? "e2e"}replica`) : undefined;
   const log = createLogger("e2e", "silent");
   const keyPrefix = testKeyPrefix("e2e");
+  const redis = options.replica ? new Redis(testRedisUrl()) : undefined;
   const runtime = (): SubgraphRuntime => ({
-    db: createDatabase({ url: databaseUrl, poolSize: 5 }),
+    db: createDatabase({ url: databaseUrl, replicaUrl, poolSize: 5 }),
     log,
     internalSecret,
     bodyLimitBytes: 1_048_576,
     exposeErrorDetails: false,
+    redis,
     redisKeyPrefix: keyPrefix,
+    readYourWritesWindowMs: 5000,
   });
   const runtimes = { users: runtime(), offers: runtime(), reviews: runtime(), jobs: runtime() };
   if (options.seed) {
-    await seedDatabase(runtimes.users.db.primary, { ...options.seed, passwordHash: await hashPassword(demoPassword), seed: 7 });
+    const passwordHash = await hashPassword(demoPassword);
+    await seedDatabase(runtimes.users.db.primary, { ...options.seed, passwordHash, seed: 7 });
+    if (options.replica) await seedDatabase(runtimes.users.db.replica, { ...options.seed, passwordHash, seed: 7 });
   }
 
   const running: RunningServer[] = [];
@@ -122,6 +134,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await Promise.all(Object.values({ users, offers, reviews, jobs }).map((s) => s.stop()));
       await Promise.all(Object.values(runtimes).map((r) => r.db.disconnect()));
       await rm(storageDir, { recursive: true, force: true });
+      redis?.disconnect();
     },
   };
 }
