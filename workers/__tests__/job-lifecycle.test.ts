@@ -54,10 +54,20 @@ it("on SIGTERM takes no new job, finishes the active one and exits 0", async () 
   const finished = await h.job(active.id);
   expect(finished.status).toBe("COMPLETED");
   expect(finished.attempts).toBe(1);
-  expect(await h.queue("maintenance").getJob(active.id).then((j) => j!.getState())).toBe("completed");
+  expect(
+    await h
+      .queue("maintenance")
+      .getJob(active.id)
+      .then((j) => j!.getState()),
+  ).toBe("completed");
   // Nothing stalled: the active job was never re-delivered, the new one waits for the next worker.
   expect((await h.job(queued.id)).status).toBe("PENDING");
-  expect(await h.queue("maintenance").getJob(queued.id).then((j) => j!.getState())).toBe("prioritized");
+  expect(
+    await h
+      .queue("maintenance")
+      .getJob(queued.id)
+      .then((j) => j!.getState()),
+  ).toBe("prioritized");
   expect(worker.output()).not.toMatch(/stalled job re-delivered/);
 
   await h.startWorker({ WORKER_QUEUES: "maintenance" });
@@ -89,7 +99,10 @@ it("retries a failing job with growing delays, dead-letters it, and completes it
   expect(bullJob!.attemptsMade).toBe(4);
 
   // retryJob: the row back to PENDING (input fixed), the failed BullMQ job replaced.
-  await h.prisma.job.update({ where: { id: row.id }, data: { status: "PENDING", input: { sleepMs: 0 }, error: null, deadLetteredAt: null, finishedAt: null, attempts: 0 } });
+  await h.prisma.job.update({
+    where: { id: row.id },
+    data: { status: "PENDING", input: { sleepMs: 0 }, error: null, deadLetteredAt: null, finishedAt: null, attempts: 0 },
+  });
   await bullJob!.remove();
   await h.enqueue(await h.job(row.id));
   const completed = await h.waitForStatus(row.id, "COMPLETED");

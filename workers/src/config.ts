@@ -28,10 +28,16 @@ export const workersEnv = {
     .string()
     .default(allQueues.join(","))
     .transform((value, ctx) => {
-      const names = value.split(",").map((name) => name.trim()).filter(Boolean);
+      const names = value
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean);
       const unknown = names.filter((name) => !allQueues.includes(name as QueueName));
       if (unknown.length || names.length === 0) {
-        ctx.addIssue({ code: "custom", message: `unknown queue(s) ${unknown.join(", ") || "(none given)"}; known: ${allQueues.join(", ")}` });
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown queue(s) ${unknown.join(", ") || "(none given)"}; known: ${allQueues.join(", ")}`,
+        });
         return z.NEVER;
       }
       return [...new Set(names)] as QueueName[];

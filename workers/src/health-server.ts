@@ -38,7 +38,12 @@ export async function healthReport(source: HealthSource): Promise<{ ok: boolean;
     for (const [name, queue] of source.queues) {
       const counts = await withTimeout(queue.getJobCounts("waiting", "prioritized", "active", "delayed", "failed"), "Redis");
       // Platform jobs always carry a priority, so BullMQ keeps them in "prioritized" until they run.
-      queues[name] = { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 };
+      queues[name] = {
+        waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        failed: counts.failed ?? 0,
+      };
     }
     scheduleStats = await withTimeout(deps.redis.hgetall(scheduleStatsKey(deps.config.REDIS_KEY_PREFIX)), "Redis");
   } catch (error) {
@@ -80,7 +85,8 @@ export async function startHealthServer(source: HealthSource, port: number, host
   return listen(
     async (req: IncomingMessage, res: ServerResponse) => {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
-      if (req.method !== "GET" || path !== "/health") return sendJson(res, 404, { error: "NOT_FOUND", message: "Worker processes serve only GET /health." });
+      if (req.method !== "GET" || path !== "/health")
+        return sendJson(res, 404, { error: "NOT_FOUND", message: "Worker processes serve only GET /health." });
       const { ok, body } = await healthReport(source);
       sendJson(res, ok ? 200 : 503, body);
     },

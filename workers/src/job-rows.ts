@@ -11,6 +11,7 @@
  * CANCELLED or FAILED never start again, so a duplicate delivery does nothing.
  */
 import type { Db, PrismaClient } from "@agora/platform";
+import { MicroBatch } from "./micro-batch.js";
 
 export interface StartedJob {
   id: string;
@@ -35,29 +36,88 @@ interface StartedRow {
 const maxErrorLength = 2000;
 const errorText = (message: string) => message.slice(0, maxErrorLength);
 
+type Transition = { kind: "start"; id: string } | { kind: "complete"; id: string; result: unknown };
+type TransitionOutcome = StartedJob | null | boolean;
+
+interface TransitionRow extends Omit<StartedRow, "type"> {
+  kind: "start" | "complete";
+  type: Db.JobType | null;
+}
+
+/**
+ * Start and complete, the two transitions every job makes, are batched per event-loop turn
+ * (MicroBatch) into ONE statement, two data-modifying CTEs with the guarded UPDATEs over
+ * `id = ANY(...)`: each row still moves at most once, and a process running many jobs commits
+ * once per turn instead of twice per job.
+ */
 export class JobRows {
-  constructor(private readonly prisma: PrismaClient) {}
+  private readonly transitions: MicroBatch<Transition, TransitionOutcome>;
+
+  constructor(private readonly prisma: PrismaClient) {
+    this.transitions = new MicroBatch((batch) => this.transition(batch));
+  }
 
   /** PENDING|PROCESSING -> PROCESSING, unless cancellation was requested; null when the row may not run. */
-  async start(id: string): Promise<StartedJob | null> {
-    const rows = await this.prisma.$queryRaw<StartedRow[]>`
-      UPDATE jobs.jobs
-         SET status = 'PROCESSING', started_at = now(), attempts = attempts + 1, updated_at = now()
-       WHERE id = ${id}::uuid AND status IN ('PENDING', 'PROCESSING') AND NOT cancel_requested
-   RETURNING id, type, input, requested_by, attempts, max_attempts`;
-    const row = rows[0];
-    if (!row) return null;
-    return { id: row.id, type: row.type, input: row.input, requestedBy: row.requested_by, attempts: row.attempts, maxAttempts: row.max_attempts };
+  start(id: string): Promise<StartedJob | null> {
+    return this.transitions.call({ kind: "start", id }) as Promise<StartedJob | null>;
   }
 
   /** PROCESSING -> COMPLETED with the result; false when the row was not PROCESSING (already done). */
-  async complete(id: string, result: unknown): Promise<boolean> {
-    const count = await this.prisma.$executeRaw`
-      UPDATE jobs.jobs
-         SET status = 'COMPLETED', progress = 100, result = ${JSON.stringify(result ?? null)}::jsonb, error = NULL,
-             finished_at = now(), updated_at = now()
-       WHERE id = ${id}::uuid AND status = 'PROCESSING'`;
-    return count === 1;
+  complete(id: string, result: unknown): Promise<boolean> {
+    return this.transitions.call({ kind: "complete", id, result }) as Promise<boolean>;
+  }
+
+  private async transition(batch: Transition[]): Promise<TransitionOutcome[]> {
+    const startIds = batch.filter((t) => t.kind === "start").map((t) => t.id);
+    const completions = batch.filter((t): t is Extract<Transition, { kind: "complete" }> => t.kind === "complete");
+    // One statement must not update a row twice; a row both completing and starting again in one
+    // turn (never with BullMQ id == row id) is split: completions first.
+    if (completions.some((c) => startIds.includes(c.id))) {
+      const done = await this.transition(completions);
+      const started = await this.transition(batch.filter((t) => t.kind === "start"));
+      let c = 0;
+      let s = 0;
+      return batch.map((t) => (t.kind === "complete" ? done[c++]! : started[s++]!));
+    }
+    const completeIds = completions.map((c) => c.id);
+    const results = completions.map((c) => JSON.stringify(c.result ?? null));
+    const rows = await this.prisma.$queryRaw<TransitionRow[]>`
+      WITH started AS (
+        UPDATE jobs.jobs
+           SET status = 'PROCESSING', started_at = now(), attempts = attempts + 1, updated_at = now()
+         WHERE id = ANY(${startIds}::uuid[]) AND status IN ('PENDING', 'PROCESSING') AND NOT cancel_requested
+     RETURNING id::text, type::text, input, requested_by::text, attempts, max_attempts
+      ), completed AS (
+        UPDATE jobs.jobs AS j
+           SET status = 'COMPLETED', progress = 100, result = v.result, error = NULL, finished_at = now(), updated_at = now()
+          FROM unnest(${completeIds}::uuid[], ${results}::jsonb[]) AS v(id, result)
+         WHERE j.id = v.id AND j.status = 'PROCESSING'
+     RETURNING j.id::text
+      )
+      SELECT 'start' AS kind, id, type, input, requested_by, attempts, max_attempts FROM started
+      UNION ALL
+      SELECT 'complete', id, NULL, NULL, NULL, NULL, NULL FROM completed`;
+    const started = new Map<string, TransitionRow>();
+    const completed = new Set<string>();
+    for (const row of rows) {
+      if (row.kind === "start") started.set(row.id, row);
+      else completed.add(row.id);
+    }
+    return batch.map((t) => {
+      if (t.kind === "complete") return completed.delete(t.id);
+      const row = started.get(t.id);
+      // The same id twice in one batch (never with BullMQ id == row id): only the first caller runs it.
+      if (!row) return null;
+      started.delete(t.id);
+      return {
+        id: row.id,
+        type: row.type!,
+        input: row.input,
+        requestedBy: row.requested_by,
+        attempts: row.attempts,
+        maxAttempts: row.max_attempts,
+      };
+    });
   }
 
   /** A failed attempt that BullMQ will retry: back to PENDING, the error kept for the client to see. */
@@ -89,7 +149,9 @@ export class JobRows {
   }
 
   async isCancelRequested(id: string): Promise<boolean> {
-    const rows = await this.prisma.$queryRaw<{ cancel_requested: boolean }[]>`SELECT cancel_requested FROM jobs.jobs WHERE id = ${id}::uuid`;
+    const rows = await this.prisma.$queryRaw<
+      { cancel_requested: boolean }[]
+    >`SELECT cancel_requested FROM jobs.jobs WHERE id = ${id}::uuid`;
     return rows[0]?.cancel_requested ?? false;
   }
 

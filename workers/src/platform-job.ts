@@ -23,9 +23,9 @@ export interface JobContext {
   /** The BullMQ job (attemptsMade counts previous failed attempts). */
   bullJob: Job<PlatformJobData>;
   deps: WorkerDeps;
-  /** Records progress 0..100 on the row, at most once per JOB_PROGRESS_THROTTLE_MS (100 always). */
-  progress(percent: number): Promise<void>;
-  /** Call between steps: throws JobCancelledError when cancellation was requested. */
+  /** Records progress 0..100 on the row, at most once per JOB_PROGRESS_THROTTLE_MS, without waiting for the write. */
+  progress(percent: number): void;
+  /** Call between steps: throws JobCancelledError when cancellation was requested (seen within JOB_PROGRESS_THROTTLE_MS). */
   throwIfCancelled(): Promise<void>;
   /** Runs after the row is COMPLETED (e.g. deleting the upload the job consumed). */
   afterCompleted(task: () => Promise<void>): void;
@@ -41,12 +41,17 @@ export interface SkippedRun {
 
 export const isPlatformJobData = (data: unknown): data is PlatformJobData => typeof (data as PlatformJobData | null)?.jobId === "string";
 
-export const isUnrecoverable = (error: unknown) => error instanceof UnrecoverableError || (error as Error | null)?.name === "UnrecoverableError";
+export const isUnrecoverable = (error: unknown) =>
+  error instanceof UnrecoverableError || (error as Error | null)?.name === "UnrecoverableError";
 
 /** Whether BullMQ will give up on this job when the current attempt fails. */
 export const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
-export async function runPlatformJob(bullJob: Job<PlatformJobData>, deps: WorkerDeps, handlers: JobHandlers): Promise<Record<string, unknown> | SkippedRun> {
+export async function runPlatformJob(
+  bullJob: Job<PlatformJobData>,
+  deps: WorkerDeps,
+  handlers: JobHandlers,
+): Promise<Record<string, unknown> | SkippedRun> {
   const { rows, config, log } = deps;
   const id = bullJob.data.jobId;
   const row = await rows.start(id);
@@ -56,22 +61,31 @@ export async function runPlatformJob(bullJob: Job<PlatformJobData>, deps: Worker
     return { skipped: cancelled ? "cancelled" : "not-runnable" };
   }
 
+  // Progress and the cancel flag are advisory: progress is written without waiting for it (a late
+  // write is harmless, the UPDATE is guarded by status), and the flag is read from the database at
+  // most once per JOB_PROGRESS_THROTTLE_MS, every progress write refreshing it for free.
   let lastWrite = 0;
+  let lastCancelCheck = 0;
   let cancelSeen = false;
+  const noteCancel = (requested: boolean) => {
+    lastCancelCheck = Date.now();
+    cancelSeen ||= requested;
+  };
   const afterCompleted: (() => Promise<void>)[] = [];
   const ctx: JobContext = {
     row,
     bullJob,
     deps,
-    async progress(percent) {
+    progress(percent) {
       const now = Date.now();
       const value = Math.max(0, Math.min(100, Math.round(percent)));
       if (value < 100 && now - lastWrite < config.JOB_PROGRESS_THROTTLE_MS) return;
       lastWrite = now;
-      cancelSeen = (await rows.progress(id, value)) || cancelSeen;
+      rows.progress(id, value).then(noteCancel, (error: unknown) => log.warn({ err: error, jobId: id }, "could not record progress"));
     },
     async throwIfCancelled() {
-      if (cancelSeen || (await rows.isCancelRequested(id))) throw new JobCancelledError(id);
+      if (!cancelSeen && Date.now() - lastCancelCheck >= config.JOB_PROGRESS_THROTTLE_MS) noteCancel(await rows.isCancelRequested(id));
+      if (cancelSeen) throw new JobCancelledError(id);
     },
     afterCompleted(task) {
       afterCompleted.push(task);
@@ -81,7 +95,8 @@ export async function runPlatformJob(bullJob: Job<PlatformJobData>, deps: Worker
   try {
     const result = await handlers[row.type](ctx);
     if (await rows.complete(id, result)) {
-      for (const task of afterCompleted) await task().catch((error: unknown) => log.warn({ err: error, jobId: id }, "after-completion step failed"));
+      for (const task of afterCompleted)
+        await task().catch((error: unknown) => log.warn({ err: error, jobId: id }, "after-completion step failed"));
     }
     return result;
   } catch (error) {
@@ -99,7 +114,10 @@ export async function runPlatformJob(bullJob: Job<PlatformJobData>, deps: Worker
       // The BullMQ outcome still follows; the 'failed' listener repairs the row later if it can.
       log.error({ err: rowError, jobId: id }, "could not record the failure on the job row");
     }
-    log.warn({ jobId: id, type: row.type, attempt: bullJob.attemptsMade + 1, final, err: message }, final ? "job failed" : "job attempt failed; will retry");
+    log.warn(
+      { jobId: id, type: row.type, attempt: bullJob.attemptsMade + 1, final, err: message },
+      final ? "job failed" : "job attempt failed; will retry",
+    );
     throw error;
   }
 }

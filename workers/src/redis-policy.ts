@@ -29,7 +29,7 @@ export async function assertNoEviction(redis: Redis, url: string): Promise<void>
   if (policy !== "noeviction") {
     throw new EvictionPolicyError(
       `Redis at ${describeRedisUrl(url)} has maxmemory-policy "${policy}"; BullMQ needs "noeviction" or jobs are lost when memory runs short. ` +
-        'Set it with `redis-cli -u <REDIS_URL> CONFIG SET maxmemory-policy noeviction` (and `maxmemory-policy noeviction` in redis.conf), then start the workers again.',
+        "Set it with `redis-cli -u <REDIS_URL> CONFIG SET maxmemory-policy noeviction` (and `maxmemory-policy noeviction` in redis.conf), then start the workers again.",
     );
   }
 }

@@ -19,7 +19,8 @@ export interface ScheduledTaskData {
   task: ScheduledTaskName;
 }
 
-export const isScheduledTaskData = (data: unknown): data is ScheduledTaskData => scheduledTaskNames.includes((data as ScheduledTaskData | null)?.task as ScheduledTaskName);
+export const isScheduledTaskData = (data: unknown): data is ScheduledTaskData =>
+  scheduledTaskNames.includes((data as ScheduledTaskData | null)?.task as ScheduledTaskName);
 
 interface ScheduleDefinition {
   task: ScheduledTaskName;
@@ -52,7 +53,12 @@ export async function upsertSchedules(queues: Map<QueueName, Queue>, config: Wor
       {
         name: schedule.task,
         data: { task: schedule.task } satisfies ScheduledTaskData,
-        opts: { attempts: 2, backoff: { type: exponentialJitter, delay: 1000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+        opts: {
+          attempts: 2,
+          backoff: { type: exponentialJitter, delay: 1000 },
+          removeOnComplete: { count: 100 },
+          removeOnFail: { count: 100 },
+        },
       },
     );
     active[schedule.task] = every;
@@ -72,7 +78,11 @@ export async function runScheduledTask(job: Job<ScheduledTaskData>, deps: Worker
       break;
   }
   const key = scheduleStatsKey(deps.config.REDIS_KEY_PREFIX);
-  await deps.redis.multi().hincrby(key, `${task}:runs`, 1).hset(key, `${task}:lastRunAt`, new Date().toISOString(), `${task}:lastJobId`, job.id ?? "").exec();
+  await deps.redis
+    .multi()
+    .hincrby(key, `${task}:runs`, 1)
+    .hset(key, `${task}:lastRunAt`, new Date().toISOString(), `${task}:lastJobId`, job.id ?? "")
+    .exec();
   deps.log.info({ task, jobId: job.id, result }, "scheduled task done");
   return result;
 }

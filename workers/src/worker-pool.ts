@@ -6,7 +6,17 @@
 import { mkdir } from "node:fs/promises";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { bullPrefix, checkPostgres, checkRedis, createDatabase, createRedis, queueNames, type Logger, type QueueName, type RunningServer } from "@agora/platform";
+import {
+  bullPrefix,
+  checkPostgres,
+  checkRedis,
+  createDatabase,
+  createRedis,
+  queueNames,
+  type Logger,
+  type QueueName,
+  type RunningServer,
+} from "@agora/platform";
 import { startEventDrain, type EventDrain } from "./analytics/event-drain.js";
 import { backoffStrategy } from "./backoff.js";
 import { concurrencyOf, type WorkersConfig } from "./config.js";
@@ -103,7 +113,10 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
       clearTimeout(timer);
       if (outcome === "timeout") {
         finished = false;
-        log.warn({ timeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS }, "active jobs did not finish in time; they will be re-delivered by the stalled-job check");
+        log.warn(
+          { timeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS },
+          "active jobs did not finish in time; they will be re-delivered by the stalled-job check",
+        );
         await Promise.all(workers.map((worker) => worker.close(true)));
       }
       await drain?.stop();

@@ -33,7 +33,9 @@ export function recordEvent(redis: Redis, prefix: string, event: AnalyticsEventI
   if (event.userId) fields.push("userId", event.userId);
   if (event.query) fields.push("query", event.query.slice(0, maxQueryLength));
   try {
-    redis.xadd(analyticsStreamKey(prefix), "MAXLEN", "~", String(analyticsStreamMaxLength), "*", ...fields).catch((error: unknown) => onError?.(error));
+    redis
+      .xadd(analyticsStreamKey(prefix), "MAXLEN", "~", String(analyticsStreamMaxLength), "*", ...fields)
+      .catch((error: unknown) => onError?.(error));
   } catch (error) {
     onError?.(error);
   }

@@ -12,7 +12,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Queue, type Job } from "bullmq";
 import { Redis } from "ioredis";
-import { bullPrefix, bullPriority, createDatabase, queueForJobType, queueNames, type Database, type Db, type QueueName } from "@agora/platform";
+import {
+  bullPrefix,
+  bullPriority,
+  createDatabase,
+  queueForJobType,
+  queueNames,
+  type Database,
+  type Db,
+  type QueueName,
+} from "@agora/platform";
 import { createTestDatabase, testKeyPrefix, testRedisUrl } from "@agora/platform/testing";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -42,7 +51,9 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
   };
   child.stdout!.on("data", append);
   child.stderr!.on("data", append);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const waitForOutput = (pattern: RegExp, timeoutMs = 30_000) =>
     new Promise<string>((resolve, reject) => {
       const check = () => {
@@ -145,7 +156,9 @@ export async function createHarness(label: string): Promise<Harness> {
   const db = createDatabase({ url: databaseUrl, poolSize: 4 });
   const prisma = db.primary;
   // Test-only audit of row transitions, to count them (exactly one COMPLETED, restarts, retry delays).
-  await prisma.$executeRawUnsafe(`CREATE TABLE public.job_transitions (job_id uuid, old_status text, new_status text, attempts int, at timestamptz DEFAULT clock_timestamp())`);
+  await prisma.$executeRawUnsafe(
+    `CREATE TABLE public.job_transitions (job_id uuid, old_status text, new_status text, attempts int, at timestamptz DEFAULT clock_timestamp())`,
+  );
   await prisma.$executeRawUnsafe(`
     CREATE FUNCTION public.record_job_transition() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -154,7 +167,9 @@ export async function createHarness(label: string): Promise<Harness> {
       END IF;
       RETURN NEW;
     END $$`);
-  await prisma.$executeRawUnsafe(`CREATE TRIGGER record_job_transition AFTER UPDATE ON jobs.jobs FOR EACH ROW EXECUTE FUNCTION public.record_job_transition()`);
+  await prisma.$executeRawUnsafe(
+    `CREATE TRIGGER record_job_transition AFTER UPDATE ON jobs.jobs FOR EACH ROW EXECUTE FUNCTION public.record_job_transition()`,
+  );
 
   const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
   const prefix = testKeyPrefix(label);
@@ -188,15 +203,41 @@ export async function createHarness(label: string): Promise<Harness> {
   });
 
   const insertJob = (job: NewJob) =>
-    prisma.job.create({ data: { type: job.type, input: (job.input ?? {}) as object, maxAttempts: job.maxAttempts ?? 3, priority: job.priority ?? 0, requestedBy: randomUUID() } });
+    prisma.job.create({
+      data: {
+        type: job.type,
+        input: (job.input ?? {}) as object,
+        maxAttempts: job.maxAttempts ?? 3,
+        priority: job.priority ?? 0,
+        requestedBy: randomUUID(),
+      },
+    });
 
   const enqueue = async (row: Db.Job, backoffMs = 200) => {
-    const added = await queue(queueForJobType[row.type]).add(row.type, { jobId: row.id }, { jobId: row.id, attempts: row.maxAttempts, backoff: { type: "exponential-jitter", delay: backoffMs }, priority: bullPriority(row.priority) });
+    const added = await queue(queueForJobType[row.type]).add(
+      row.type,
+      { jobId: row.id },
+      {
+        jobId: row.id,
+        attempts: row.maxAttempts,
+        backoff: { type: "exponential-jitter", delay: backoffMs },
+        priority: bullPriority(row.priority),
+      },
+    );
     await prisma.job.update({ where: { id: row.id }, data: { enqueuedAt: new Date() } });
     return added;
   };
 
   const job = async (id: string) => (await prisma.job.findUniqueOrThrow({ where: { id } })) as Db.Job;
+
+  const stopAll = async () => {
+    await Promise.all(
+      processes.splice(0).map(async (worker) => {
+        if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGKILL");
+        await worker.exited;
+      }),
+    );
+  };
 
   return {
     databaseUrl,
@@ -225,27 +266,27 @@ export async function createHarness(label: string): Promise<Harness> {
       const wanted = Array.isArray(status) ? status : [status];
       let last: Db.Job | undefined;
       try {
-        return await waitFor(`job ${id} to be ${wanted.join("|")}`, async () => {
-          last = await job(id);
-          return wanted.includes(last.status) ? last : null;
-        }, timeoutMs);
+        return await waitFor(
+          `job ${id} to be ${wanted.join("|")}`,
+          async () => {
+            last = await job(id);
+            return wanted.includes(last.status) ? last : null;
+          },
+          timeoutMs,
+        );
       } catch (error) {
         throw new Error(`${(error as Error).message}; it is ${last?.status} (attempts ${last?.attempts}, error ${last?.error})`);
       }
     },
     async transitions(id) {
-      return prisma.$queryRawUnsafe<Transition[]>(`SELECT job_id::text, old_status, new_status, attempts, at FROM public.job_transitions WHERE job_id = $1::uuid ORDER BY at`, id);
-    },
-    async stopAll() {
-      await Promise.all(
-        processes.splice(0).map(async (worker) => {
-          if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGKILL");
-          await worker.exited;
-        }),
+      return prisma.$queryRawUnsafe<Transition[]>(
+        `SELECT job_id::text, old_status, new_status, attempts, at FROM public.job_transitions WHERE job_id = $1::uuid ORDER BY at`,
+        id,
       );
     },
+    stopAll,
     async close() {
-      await this.stopAll();
+      await stopAll();
       // Keys go with the run's prefix in the Jest global teardown.
       await Promise.all([...queues.values()].map((q) => q.close()));
       redis.disconnect();

@@ -45,7 +45,14 @@ export async function startEventDrain(deps: WorkerDeps, connection: Redis): Prom
     for (const [, fields] of entries) {
       const event = parseStreamEvent(fields ?? []);
       // Malformed entries are acknowledged and dropped: they would fail forever.
-      if (event) rows.push({ type: event.type, offerId: uuidOrNull(event.offerId), userId: uuidOrNull(event.userId), query: event.query ?? null, occurredAt: event.occurredAt });
+      if (event)
+        rows.push({
+          type: event.type,
+          offerId: uuidOrNull(event.offerId),
+          userId: uuidOrNull(event.userId),
+          query: event.query ?? null,
+          occurredAt: event.occurredAt,
+        });
     }
     if (rows.length) await prisma.analyticsEvent.createMany({ data: rows });
     await connection.xack(stream, analyticsConsumerGroup, ...entries.map(([id]) => id));
@@ -54,7 +61,15 @@ export async function startEventDrain(deps: WorkerDeps, connection: Redis): Prom
 
   const claimAbandoned = async () => {
     // XAUTOCLAIM <key> <group> <consumer> <min-idle> <start> COUNT n -> [next, entries, deleted]
-    const reply = (await connection.xautoclaim(stream, analyticsConsumerGroup, consumer, config.ANALYTICS_CLAIM_IDLE_MS, "0-0", "COUNT", config.ANALYTICS_BATCH_SIZE)) as [string, StreamEntry[]];
+    const reply = (await connection.xautoclaim(
+      stream,
+      analyticsConsumerGroup,
+      consumer,
+      config.ANALYTICS_CLAIM_IDLE_MS,
+      "0-0",
+      "COUNT",
+      config.ANALYTICS_BATCH_SIZE,
+    )) as [string, StreamEntry[]];
     await store((reply[1] ?? []).filter((entry) => entry && entry[1]));
   };
 
@@ -65,7 +80,18 @@ export async function startEventDrain(deps: WorkerDeps, connection: Redis): Prom
           lastClaim = Date.now();
           await claimAbandoned();
         }
-        const reply = (await connection.xreadgroup("GROUP", analyticsConsumerGroup, consumer, "COUNT", config.ANALYTICS_BATCH_SIZE, "BLOCK", config.ANALYTICS_BLOCK_MS, "STREAMS", stream, ">")) as ReadReply;
+        const reply = (await connection.xreadgroup(
+          "GROUP",
+          analyticsConsumerGroup,
+          consumer,
+          "COUNT",
+          config.ANALYTICS_BATCH_SIZE,
+          "BLOCK",
+          config.ANALYTICS_BLOCK_MS,
+          "STREAMS",
+          stream,
+          ">",
+        )) as ReadReply;
         await store(reply?.[0]?.[1] ?? []);
       } catch (error) {
         if (!running) break;

@@ -50,7 +50,7 @@ export const analyticsReport: JobHandler = async (ctx) => {
            count(DISTINCT offer_id)::int AS offers
       FROM jobs.analytics_events
      WHERE occurred_at >= ${from} AND occurred_at < ${to}`;
-  await ctx.progress(30);
+  ctx.progress(30);
   await ctx.throwIfCancelled();
 
   const offers = await prisma.$queryRaw<OfferFigures[]>`
@@ -62,18 +62,29 @@ export const analyticsReport: JobHandler = async (ctx) => {
      WHERE occurred_at >= ${from} AND occurred_at < ${to} AND offer_id IS NOT NULL
      GROUP BY offer_id
      ORDER BY views DESC, search_results DESC, offer_id`;
-  await ctx.progress(70);
+  ctx.progress(70);
   await ctx.throwIfCancelled();
 
   const csvPath = storagePaths.report(ctx.row.id);
-  const lines = ["offer_id,views,search_results,unique_viewers", ...offers.map((o) => `${o.offer_id},${o.views},${o.search_results},${o.unique_viewers}`)];
+  const lines = [
+    "offer_id,views,search_results,unique_viewers",
+    ...offers.map((o) => `${o.offer_id},${o.views},${o.search_results},${o.unique_viewers}`),
+  ];
   await writeFileAtomic(resolveStoragePath(ctx.deps.config.STORAGE_DIR, csvPath), `${lines.join("\n")}\n`);
 
   return {
     from: from.toISOString(),
     to: to.toISOString(),
-    totals: { events: totals?.events ?? 0, views: totals?.views ?? 0, searches: totals?.searches ?? 0, uniqueUsers: totals?.unique_users ?? 0, offers: totals?.offers ?? 0 },
-    topOffers: offers.slice(0, input.top).map((o) => ({ offerId: o.offer_id, views: o.views, searchResults: o.search_results, uniqueViewers: o.unique_viewers })),
+    totals: {
+      events: totals?.events ?? 0,
+      views: totals?.views ?? 0,
+      searches: totals?.searches ?? 0,
+      uniqueUsers: totals?.unique_users ?? 0,
+      offers: totals?.offers ?? 0,
+    },
+    topOffers: offers
+      .slice(0, input.top)
+      .map((o) => ({ offerId: o.offer_id, views: o.views, searchResults: o.search_results, uniqueViewers: o.unique_viewers })),
     csvPath,
     rows: offers.length,
   };

@@ -34,7 +34,10 @@ async function findUpload(storageDir: string, jobId: string, given: string | und
     } catch (error) {
       throw unrecoverable(`Invalid upload path: ${(error as Error).message}`);
     }
-    const found = await stat(full).then((s) => s.isFile(), () => false);
+    const found = await stat(full).then(
+      (s) => s.isFile(),
+      () => false,
+    );
     if (found) return full;
   }
   return null;
@@ -47,7 +50,7 @@ export const imageProcessing: JobHandler = async (ctx) => {
   const uploadPath = await findUpload(storageDir, jobId, input.upload ?? input.path);
   if (!uploadPath) throw unrecoverable(`The upload of job ${jobId} is missing from ${storageDir}/${storagePaths.uploadsDir}`);
   const source = await readFile(uploadPath);
-  await ctx.progress(10);
+  ctx.progress(10);
   await ctx.throwIfCancelled();
 
   let rendered;
@@ -57,7 +60,7 @@ export const imageProcessing: JobHandler = async (ctx) => {
     if (error instanceof UnreadableImageError) throw unrecoverable(error.message);
     throw error;
   }
-  await ctx.progress(70);
+  ctx.progress(70);
   await ctx.throwIfCancelled();
 
   const variants: Record<string, { path: string; width: number; height: number; format: string; bytes: number }> = {};
@@ -66,7 +69,7 @@ export const imageProcessing: JobHandler = async (ctx) => {
     await writeFileAtomic(resolveStoragePath(storageDir, relative), variant.data);
     variants[variant.name] = { path: relative, width: variant.width, height: variant.height, format: variant.format, bytes: variant.bytes };
   }
-  await ctx.progress(90);
+  ctx.progress(90);
 
   const original = variants.original!;
   const fields = {
@@ -80,7 +83,22 @@ export const imageProcessing: JobHandler = async (ctx) => {
     blurhash: rendered.blurhash,
     variants,
   };
-  const image = await ctx.deps.prisma.offerImage.upsert({ where: { jobId }, create: { jobId, ...fields }, update: fields, select: { id: true } });
+  const image = await ctx.deps.prisma.offerImage.upsert({
+    where: { jobId },
+    create: { jobId, ...fields },
+    update: fields,
+    select: { id: true },
+  });
   ctx.afterCompleted(() => rm(uploadPath, { force: true }));
-  return { imageId: image.id, offerId: fields.offerId, width: fields.width, height: fields.height, format: fields.format, bytes: fields.bytes, dominantColor: fields.dominantColor, blurhash: fields.blurhash, variants };
+  return {
+    imageId: image.id,
+    offerId: fields.offerId,
+    width: fields.width,
+    height: fields.height,
+    format: fields.format,
+    bytes: fields.bytes,
+    dominantColor: fields.dominantColor,
+    blurhash: fields.blurhash,
+    variants,
+  };
 };

@@ -26,6 +26,8 @@ export function createProcessor(deps: WorkerDeps): Processor {
   return async (job: Job) => {
     if (isPlatformJobData(job.data)) return runPlatformJob(job, deps, handlers);
     if (isScheduledTaskData(job.data)) return runScheduledTask(job, deps);
-    throw new UnrecoverableError(`Job ${job.id} of queue ${job.queueName} has neither a jobId nor a known scheduled task: ${JSON.stringify(job.data).slice(0, 200)}`);
+    throw new UnrecoverableError(
+      `Job ${job.id} of queue ${job.queueName} has neither a jobId nor a known scheduled task: ${JSON.stringify(job.data).slice(0, 200)}`,
+    );
   };
 }

@@ -21,7 +21,7 @@ export const noop: JobHandler = async (ctx) => {
   for (let slept = 0; slept < input.sleepMs; slept += step) {
     await ctx.throwIfCancelled();
     await sleep(Math.min(step, input.sleepMs - slept));
-    await ctx.progress((100 * (slept + step)) / input.sleepMs);
+    ctx.progress((100 * (slept + step)) / input.sleepMs);
   }
   if (input.fail === "unrecoverable") throw unrecoverable("NOOP asked to fail without retries");
   if (input.fail === "transient") throw new Error(`NOOP asked to fail (attempt ${ctx.bullJob.attemptsMade + 1})`);
