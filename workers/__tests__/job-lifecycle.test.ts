@@ -42,6 +42,21 @@ it("completes a job exactly once when its worker is killed with SIGKILL mid-job"
   expect(await bull!.getState()).toBe("completed");
 });
 
+it("fails the row of a job that stalled more often than allowed", async () => {
+  const env = { WORKER_QUEUES: "maintenance", WORKER_MAX_STALLED_COUNT: "0" };
+  const first = await h.startWorker(env);
+  const row = await h.submit({ type: "NOOP", input: { sleepMs: 5000 } });
+  await h.waitForStatus(row.id, "PROCESSING");
+  first.child.kill("SIGKILL");
+  await first.exited;
+
+  await h.startWorker(env);
+  const failed = await h.waitForStatus(row.id, "FAILED");
+  expect(failed.error).toMatch(/stalled more than allowable limit/);
+  expect(failed.deadLetteredAt).not.toBeNull();
+  expect(failed.attempts).toBe(1); // never started again
+});
+
 it("on SIGTERM takes no new job, finishes the active one and exits 0", async () => {
   const worker = await h.startWorker({ WORKER_QUEUES: "maintenance", WORKER_CONCURRENCY: "1" });
   const active = await h.submit({ type: "NOOP", input: { sleepMs: 1500 } });

@@ -79,9 +79,13 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
         settings: { backoffStrategy },
       });
       worker.on("error", (error) => log.error({ err: error, queue: name }, "worker error"));
-      worker.on("stalled", (jobId) => {
-        log.warn({ queue: name, jobId }, "stalled job re-delivered (its worker died or was blocked)");
-        void failRowIfStalledOut(queues.get(name)!, jobId, deps);
+      worker.on("stalled", (jobId) => log.warn({ queue: name, jobId }, "stalled job re-delivered (its worker died or was blocked)"));
+      worker.on("failed", (job, error) => {
+        // Failures outside the processor (a job that stalled more than WORKER_MAX_STALLED_COUNT
+        // times is failed by BullMQ without running it) must still end the row; for failures of
+        // the processor this is a no-op, the row is FAILED already. finishedOn: no retry follows.
+        if (!job?.finishedOn || !isPlatformJobData(job.data)) return;
+        deps.rows.fail(job.data.jobId, error.message).catch((rowError: unknown) => log.error({ err: rowError, jobId: job.id }, "could not mark the job row FAILED"));
       });
       workers.push(worker);
     }
@@ -133,19 +137,5 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
   } catch (error) {
     await release();
     throw error;
-  }
-}
-
-/**
- * A job that stalled more than WORKER_MAX_STALLED_COUNT times is failed by BullMQ's stalled check,
- * outside any processor: mirror that on its row so it does not stay PROCESSING forever.
- */
-async function failRowIfStalledOut(queue: Queue, jobId: string, deps: WorkerDeps): Promise<void> {
-  try {
-    const job = await queue.getJob(jobId);
-    if (!job || !isPlatformJobData(job.data) || (await job.getState()) !== "failed") return;
-    await deps.rows.fail(job.data.jobId, job.failedReason || "The job stalled too often (its worker died each time)");
-  } catch (error) {
-    deps.log.error({ err: error, jobId }, "could not check a stalled job");
   }
 }
