@@ -41,7 +41,16 @@ const children: ChildProcess[] = [];
 function start(script: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", join(root, script)], {
     cwd: root,
-    env: { ...process.env, NODE_OPTIONS: "", NODE_ENV: "production", LOG_LEVEL: "warn", DATABASE_URL: databaseUrl, ...env },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: "",
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: databaseUrl,
+      INTERNAL_SECRET: "bench-internal-secret-0123456789abcdef",
+      JWT_SECRET: "bench-jwt-secret-0123456789abcdef-0123",
+      ...env,
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   children.push(child);
@@ -63,20 +72,42 @@ async function waitReady(url: string, timeoutMs = 60_000) {
   throw new Error(`${url} did not become ready`);
 }
 
+/** user+system CPU time of a process in ms (from /proc; clock ticks are 10 ms on Linux). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rssKb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
-function load(url: string, query: string) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", join(root, "bench/load.ts"), JSON.stringify({ url, body: JSON.stringify({ query }), connections, durationSec, warmupSec })], {
+interface LoadResult {
+  requests: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** Runs bench/load.ts in its own process (asynchronously, so the RSS sampler keeps ticking). */
+function load(url: string, query: string): Promise<LoadResult> {
+  const config = JSON.stringify({ url, body: JSON.stringify({ query }), connections, durationSec, warmupSec });
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, "bench/load.ts"), config], {
     cwd: root,
     env: { ...process.env, NODE_OPTIONS: "" },
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
+    stdio: ["ignore", "pipe", "inherit"],
   });
-  if (result.status !== 0) throw new Error(`load generator failed: ${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split("\n").at(-1)!) as { requests: number; errors: number; rps: number; p50: number; p95: number; p99: number };
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      resolve(JSON.parse(stdout.trim().split("\n").at(-1)!) as LoadResult);
+    });
+  });
 }
 
 // 1. Data
@@ -96,10 +127,12 @@ if (users === 0) {
 const ports = { users: await freePort(), offers: await freePort(), reviews: await freePort(), jobs: await freePort(), gateway: await freePort() };
 const subgraphUrl = (name: keyof typeof ports) => `http://127.0.0.1:${ports[name]}/graphql`;
 const shared = { REDIS_KEY_PREFIX: `agora-bench:${Date.now()}:`, OUTBOX_POLL_MS: "60000", STORAGE_DIR: join(root, "storage", "bench") };
-start("subgraphs/users/src/index.ts", { ...shared, PORT: String(ports.users) });
-start("subgraphs/offers/src/index.ts", { ...shared, PORT: String(ports.offers) });
-start("subgraphs/reviews/src/index.ts", { ...shared, PORT: String(ports.reviews), OFFERS_SUBGRAPH_URL: subgraphUrl("offers") });
-start("subgraphs/jobs/src/index.ts", { ...shared, PORT: String(ports.jobs) });
+const processes: Record<string, ChildProcess> = {
+  users: start("subgraphs/users/src/index.ts", { ...shared, PORT: String(ports.users) }),
+  offers: start("subgraphs/offers/src/index.ts", { ...shared, PORT: String(ports.offers) }),
+  reviews: start("subgraphs/reviews/src/index.ts", { ...shared, PORT: String(ports.reviews), OFFERS_SUBGRAPH_URL: subgraphUrl("offers") }),
+  jobs: start("subgraphs/jobs/src/index.ts", { ...shared, PORT: String(ports.jobs) }),
+};
 const gateway = start("gateway/src/index.ts", {
   GATEWAY_PORT: String(ports.gateway),
   USERS_URL: subgraphUrl("users"),
@@ -107,7 +140,19 @@ const gateway = start("gateway/src/index.ts", {
   REVIEWS_URL: subgraphUrl("reviews"),
   JOBS_URL: subgraphUrl("jobs"),
 });
+processes.gateway = gateway;
 await waitReady(`http://127.0.0.1:${ports.gateway}/health/ready`);
+
+/** Runs one scenario and adds the CPU time each service process spent per request. */
+async function measure(url: string, query: string) {
+  const before = Object.fromEntries(Object.entries(processes).map(([name, p]) => [name, cpuMs(p.pid!)]));
+  const result = await load(url, query);
+  const total = result.requests + (result.rps * warmupSec); // warm-up requests burn CPU too
+  const cpuPerRequestMs = Object.fromEntries(
+    Object.entries(processes).map(([name, p]) => [name, Number(((cpuMs(p.pid!) - before[name]!) / total).toFixed(2))]),
+  );
+  return { ...result, cpuPerRequestMs };
+}
 
 let peakRssKb = 0;
 const sampler = setInterval(() => {
@@ -118,22 +163,26 @@ const sampler = setInterval(() => {
 const gatewayUrl = `http://127.0.0.1:${ports.gateway}/graphql`;
 console.log(`Load: ${connections} connections, ${durationSec} s per scenario (+${warmupSec} s warm-up), generator in a separate process.`);
 const scenarios = {
-  federated: load(gatewayUrl, federatedQuery),
-  "offers-gw": load(gatewayUrl, offersOnlyQuery),
-  "offers-direct": load(subgraphUrl("offers"), offersOnlyQuery),
+  federated: await measure(gatewayUrl, federatedQuery),
+  "offers-gw": await measure(gatewayUrl, offersOnlyQuery),
+  "offers-direct": await measure(subgraphUrl("offers"), offersOnlyQuery),
 };
 clearInterval(sampler);
 stopAll();
 
 const ratio = scenarios["offers-gw"].rps / scenarios["offers-direct"].rps;
 const rows = Object.entries(scenarios).map(
-  ([name, s]) => `| ${name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.errors} |`,
+  ([name, s]) =>
+    `| ${name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.errors} | ${Object.entries(s.cpuPerRequestMs)
+      .filter(([, ms]) => ms > 0)
+      .map(([n, ms]) => `${n} ${ms}`)
+      .join(", ")} |`,
 );
 const report = [
   `Gateway benchmark, ${new Date().toISOString()}, ${connections} connections, ${durationSec} s per scenario`,
   "",
-  "| scenario | req/s | p50 ms | p95 ms | p99 ms | errors |",
-  "|---|---|---|---|---|---|",
+  "| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | CPU ms per request, by process |",
+  "|---|---|---|---|---|---|---|",
   ...rows,
   "",
   `offers-only through the gateway / straight at the subgraph: ${ratio.toFixed(2)} (aim ≥ 0.5)`,
