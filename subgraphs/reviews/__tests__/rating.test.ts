@@ -159,6 +159,25 @@ describe("setModerationResult (the moderation worker's entry point)", () => {
     expect(await setModerationResult(h.db.primary, review.id, { status: "APPROVED", sentiment: 0 })).toBeNull();
   });
 
+  it("an automatic verdict never overrides a moderator, and is dropped for text that was edited since", async () => {
+    const author = user();
+    const offerId = h.offers.add();
+    const review = await createReviewAs(h, author, offerId, 4, "Lovely chair");
+    await h.request(moderateMutation, { id: review.id, status: "REJECTED" }, moderator());
+
+    // The job judged the same text, but a moderator already decided: only the sentiment is kept.
+    const kept = await setModerationResult(h.db.primary, review.id, { status: "APPROVED", sentiment: 0.6, judgedBody: "Lovely chair" });
+    expect(kept).toMatchObject({ moderationStatus: "REJECTED", sentiment: 0.6 });
+    expect((await offerRating(h, offerId)).count).toBe(0);
+
+    // A verdict on older text changes nothing; the newer job will judge the new text.
+    const other = await createReviewAs(h, user(), offerId, 2, "Meh");
+    await h.db.primary.review.update({ where: { id: other.id }, data: { body: "Actually fine" } });
+    const stale = await setModerationResult(h.db.primary, other.id, { status: "REJECTED", sentiment: -0.9, judgedBody: "Meh" });
+    expect(stale).toMatchObject({ moderationStatus: "PENDING", sentiment: null });
+    await expectAggregateMatchesTable(offerId);
+  });
+
   it("refuses input a worker should never retry", async () => {
     await expect(setModerationResult(h.db.primary, "nope", { status: "APPROVED" })).rejects.toThrow(RangeError);
     await expect(setModerationResult(h.db.primary, randomUUID(), { status: "SPAM" as never })).rejects.toThrow(RangeError);

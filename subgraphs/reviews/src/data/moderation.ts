@@ -16,6 +16,12 @@ export interface ModerationResult {
   status: ModerationStatus;
   /** Sentiment score of the body; null clears it. Left unchanged when undefined. */
   sentiment?: number | null | undefined;
+  /**
+   * For automatic verdicts: the body text that was judged. The verdict is dropped when the review
+   * has been edited since (a newer moderation job judges the new text), and only the sentiment is
+   * kept when the review is no longer PENDING (a moderator has decided; people win over the lexicon).
+   */
+  judgedBody?: string;
 }
 
 const statuses: readonly string[] = ["PENDING", "APPROVED", "REJECTED"];
@@ -35,6 +41,10 @@ export async function setModerationResult(prisma: PrismaClient, reviewId: string
   return prisma.$transaction(async (tx) => {
     const current = await lockReview(tx, reviewId);
     if (!current) return null;
+    if (result.judgedBody !== undefined) {
+      if (result.judgedBody !== current.body) return current;
+      if (current.moderationStatus !== "PENDING") result = { status: current.moderationStatus, sentiment: result.sentiment };
+    }
     const sentimentChanges = result.sentiment !== undefined && result.sentiment !== current.sentiment;
     if (current.moderationStatus === result.status && !sentimentChanges) return current;
     const updated = await tx.review.update({
