@@ -69,12 +69,36 @@ async function waitForJob(id: string, token: string) {
   throw new Error(`job ${id} did not finish`);
 }
 
+describe("review → moderation job → worker → rating", () => {
+  it("rejects a profane review in the background and takes it out of Offer.rating", async () => {
+    const bob = await stack.login("bob@agora.test");
+    const offer = (await sql.query("SELECT id FROM offers.offers WHERE status = 'ACTIVE' AND seller_id <> $1 AND id NOT IN (SELECT offer_id FROM reviews.reviews WHERE author_id = $1) LIMIT 1", [bob.userId])).rows[0];
+    const rating = async () => (await stack.query(`query($id: ID!) { offer(id: $id) { rating { count } } }`, { id: offer.id })).data.offer.rating.count as number;
+    const before = await rating();
+    const created = await stack.query(
+      `mutation($input: CreateReviewInput!) { createReview(input: $input) { id moderationStatus } }`,
+      { input: { offerId: offer.id, rating: 1, body: "This seller is a shit scammer, total crap" } },
+      bob.accessToken,
+    );
+    expect(created.data.createReview.moderationStatus).toBe("PENDING");
+    expect(await rating()).toBe(before + 1);
+
+    let status = "PENDING";
+    for (let i = 0; i < 100 && status === "PENDING"; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = (await sql.query("SELECT moderation_status FROM reviews.reviews WHERE id = $1", [created.data.createReview.id])).rows[0].moderation_status;
+    }
+    expect(status).toBe("REJECTED");
+    expect(await rating()).toBe(before);
+  });
+});
+
 describe("upload → worker → federated offer images", () => {
   it("refuses an anonymous upload with 401 and writes nothing", async () => {
     const response = await upload(png, {});
     expect(response.status).toBe(401);
     expect(existsSync(join(stack.storageDir, "uploads")) ? readdirSync(join(stack.storageDir, "uploads")) : []).toEqual([]);
-    expect((await sql.query("SELECT count(*)::int AS n FROM jobs.jobs")).rows[0].n).toBe(0);
+    expect((await sql.query("SELECT count(*)::int AS n FROM jobs.jobs WHERE type = 'IMAGE_PROCESSING'")).rows[0].n).toBe(0);
   });
 
   it("accepts an image through the gateway (202), processes it once, and serves it through offer { images }", async () => {
