@@ -1,10 +1,7 @@
 // One Jest run for the whole workspace: every package is a project, tests live in __tests__/.
 // Test files run as native ES modules (NODE_OPTIONS=--experimental-vm-modules, see package.json).
 const transform = {
-  "^.+\\.ts$": [
-    "@swc/jest",
-    { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "es6" } },
-  ],
+  "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "es6" } }],
 };
 const project = (displayName, rootDir) => ({
   displayName,

@@ -119,12 +119,22 @@ const users = Number((await client.query("SELECT count(*) AS n FROM users.users"
 await client.end();
 if (users === 0) {
   console.log("Seeding the benchmark database…");
-  const seeded = spawnSync(process.execPath, ["--import", "tsx", join(root, "prisma/seed.ts")], { cwd: root, env: { ...process.env, NODE_OPTIONS: "", DATABASE_URL: databaseUrl }, stdio: "inherit" });
+  const seeded = spawnSync(process.execPath, ["--import", "tsx", join(root, "prisma/seed.ts")], {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS: "", DATABASE_URL: databaseUrl },
+    stdio: "inherit",
+  });
   if (seeded.status !== 0) throw new Error("seeding failed");
 }
 
 // 2. Services
-const ports = { users: await freePort(), offers: await freePort(), reviews: await freePort(), jobs: await freePort(), gateway: await freePort() };
+const ports = {
+  users: await freePort(),
+  offers: await freePort(),
+  reviews: await freePort(),
+  jobs: await freePort(),
+  gateway: await freePort(),
+};
 const subgraphUrl = (name: keyof typeof ports) => `http://127.0.0.1:${ports[name]}/graphql`;
 const shared = { REDIS_KEY_PREFIX: `agora-bench:${Date.now()}:`, OUTBOX_POLL_MS: "60000", STORAGE_DIR: join(root, "storage", "bench") };
 const processes: Record<string, ChildProcess> = {
@@ -147,7 +157,7 @@ await waitReady(`http://127.0.0.1:${ports.gateway}/health/ready`);
 async function measure(url: string, query: string) {
   const before = Object.fromEntries(Object.entries(processes).map(([name, p]) => [name, cpuMs(p.pid!)]));
   const result = await load(url, query);
-  const total = result.requests + (result.rps * warmupSec); // warm-up requests burn CPU too
+  const total = result.requests + result.rps * warmupSec; // warm-up requests burn CPU too
   const cpuPerRequestMs = Object.fromEntries(
     Object.entries(processes).map(([name, p]) => [name, Number(((cpuMs(p.pid!) - before[name]!) / total).toFixed(2))]),
   );
@@ -173,7 +183,9 @@ stopAll();
 const ratio = scenarios["offers-gw"].rps / scenarios["offers-direct"].rps;
 const rows = Object.entries(scenarios).map(
   ([name, s]) =>
-    `| ${name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.errors} | ${Object.entries(s.cpuPerRequestMs)
+    `| ${name} | ${s.rps.toFixed(0)} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} | ${s.errors} | ${Object.entries(
+      s.cpuPerRequestMs,
+    )
       .filter(([, ms]) => ms > 0)
       .map(([n, ms]) => `${n} ${ms}`)
       .join(", ")} |`,
@@ -190,6 +202,9 @@ const report = [
   `gateway peak RSS: ${(peakRssKb / 1024).toFixed(0)} MiB`,
 ].join("\n");
 console.log(`\n${report}\n`);
-writeFileSync(join(root, "bench/results/gateway.json"), JSON.stringify({ date: new Date().toISOString(), connections, durationSec, scenarios, ratio, gatewayPeakRssKb: peakRssKb }, null, 2));
+writeFileSync(
+  join(root, "bench/results/gateway.json"),
+  JSON.stringify({ date: new Date().toISOString(), connections, durationSec, scenarios, ratio, gatewayPeakRssKb: peakRssKb }, null, 2),
+);
 writeFileSync(join(root, "bench/results/gateway.md"), report + "\n");
 process.exit(0);

@@ -6,4 +6,6 @@ import { ensureDatabase } from "./src/ensure-database.js";
 const url = databaseUrlFromEnv();
 await ensureDatabase(url);
 const applied = await applyMigrations(url);
-console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(", ")}` : "Database is up to date: no migrations to apply.");
+console.log(
+  applied.length ? `Applied ${applied.length} migration(s): ${applied.join(", ")}` : "Database is up to date: no migrations to apply.",
+);

@@ -23,7 +23,9 @@ try {
       console.log(`The database already has ${existing} users: not seeding. Set SEED_FORCE=1 to wipe and re-seed.`);
       process.exit(0);
     }
-    await db.primary.$executeRawUnsafe("TRUNCATE users.users, users.refresh_tokens, offers.offers, reviews.reviews, reviews.offer_ratings, jobs.jobs, jobs.offer_images, jobs.analytics_events, jobs.offer_daily_stats");
+    await db.primary.$executeRawUnsafe(
+      "TRUNCATE users.users, users.refresh_tokens, offers.offers, reviews.reviews, reviews.offer_ratings, jobs.jobs, jobs.offer_images, jobs.analytics_events, jobs.offer_daily_stats",
+    );
   }
   const passwordHash = await hashPassword(demoPassword);
   let last = "";
@@ -38,7 +40,9 @@ try {
       last = step;
     },
   });
-  console.log(`Seeded ${result.users} users, ${result.offers} offers, ${result.reviews} reviews in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  console.log(
+    `Seeded ${result.users} users, ${result.offers} offers, ${result.reviews} reviews in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+  );
   console.log(`Demo accounts (password "${demoPassword}"): ${demoAccounts.map((a) => `${a.email} (${a.role})`).join(", ")}`);
 } finally {
   await db.disconnect();

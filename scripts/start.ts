@@ -150,14 +150,24 @@ const applied = await applyMigrations(databaseUrl);
 console.log(applied.length ? `Applied ${applied.length} migration(s).` : "Database schema is up to date.");
 if (await databaseIsEmpty()) {
   console.log("Empty database: seeding demo data…");
-  const seed = spawnSync(process.execPath, ["--import", "tsx", join(root, "prisma/seed.ts")], { cwd: root, env: { ...env, NODE_OPTIONS: "" }, stdio: "inherit" });
+  const seed = spawnSync(process.execPath, ["--import", "tsx", join(root, "prisma/seed.ts")], {
+    cwd: root,
+    env: { ...env, NODE_OPTIONS: "" },
+    stdio: "inherit",
+  });
   if (seed.status !== 0) fail("Seeding failed (see above).");
 }
 
 startService("users", "subgraphs/users/src/index.ts", { PORT: String(ports.users) });
 startService("offers", "subgraphs/offers/src/index.ts", { PORT: String(ports.offers) });
-startService("reviews", "subgraphs/reviews/src/index.ts", { PORT: String(ports.reviews), OFFERS_SUBGRAPH_URL: env.OFFERS_SUBGRAPH_URL ?? localUrl(ports.offers) });
-startService("jobs", "subgraphs/jobs/src/index.ts", { PORT: String(ports.jobs), PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${gatewayPort}` });
+startService("reviews", "subgraphs/reviews/src/index.ts", {
+  PORT: String(ports.reviews),
+  OFFERS_SUBGRAPH_URL: env.OFFERS_SUBGRAPH_URL ?? localUrl(ports.offers),
+});
+startService("jobs", "subgraphs/jobs/src/index.ts", {
+  PORT: String(ports.jobs),
+  PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${gatewayPort}`,
+});
 for (let i = 0; i < workerCount; i++) {
   startService(`worker-${i + 1}`, "workers/src/index.ts", { WORKER_HEALTH_PORT: String(Number(env.WORKER_HEALTH_PORT ?? 4110) + i) });
 }

@@ -46,7 +46,9 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<GatewayCont
         throw serviceUnavailable(`The ${this.serviceName} service did not answer within ${this.timeoutMs} ms (${this.url}).`);
       }
       if (/ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|UND_ERR|fetch failed|socket hang up/i.test(`${cause} ${message}`)) {
-        throw serviceUnavailable(`The ${this.serviceName} service is unavailable (tried ${this.url}). Start it with \`pnpm start\` or check ${this.serviceName.toUpperCase()}_URL.`);
+        throw serviceUnavailable(
+          `The ${this.serviceName} service is unavailable (tried ${this.url}). Start it with \`pnpm start\` or check ${this.serviceName.toUpperCase()}_URL.`,
+        );
       }
       throw error;
     }

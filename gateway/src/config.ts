@@ -16,7 +16,11 @@ export const gatewayEnv = {
   /** Per-subgraph request timeout. */
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** Largest upload body the gateway passes on to the jobs service (the jobs service enforces its own limit). */
-  UPLOAD_PROXY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(11 * 1024 * 1024),
+  UPLOAD_PROXY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(11 * 1024 * 1024),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

@@ -8,7 +8,18 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { identityHeader, sendGraphQLError, signIdentity, ErrorCode, type AccessTokenSettings, type RouteHandler } from "@agora/platform";
 import { identityFromRequest } from "./context.js";
 
-const hopByHop = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-authorization", "te", "trailer", "host", "authorization", identityHeader]);
+const hopByHop = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "host",
+  "authorization",
+  identityHeader,
+]);
 
 export interface RestProxyOptions {
   targetBaseUrl: string;
@@ -30,7 +41,12 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
     }
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > options.bodyLimitBytes) {
-      return sendGraphQLError(res, 413, ErrorCode.BAD_USER_INPUT, `Request body is ${declared} bytes; the limit is ${options.bodyLimitBytes} bytes.`);
+      return sendGraphQLError(
+        res,
+        413,
+        ErrorCode.BAD_USER_INPUT,
+        `Request body is ${declared} bytes; the limit is ${options.bodyLimitBytes} bytes.`,
+      );
     }
     const headers: Record<string, string | string[]> = {};
     for (const [key, value] of Object.entries(req.headers)) {
@@ -39,7 +55,14 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
     if (identity) headers[identityHeader] = await signIdentity(identity, options.internalSecret);
     await new Promise<void>((resolve) => {
       const upstream = httpRequest(
-        { protocol: target.protocol, hostname: target.hostname, port: target.port, method: req.method, path: url.pathname + url.search, headers },
+        {
+          protocol: target.protocol,
+          hostname: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: url.pathname + url.search,
+          headers,
+        },
         (response) => {
           const out: Record<string, string | string[]> = {};
           for (const [key, value] of Object.entries(response.headers)) if (value !== undefined && !hopByHop.has(key)) out[key] = value;
@@ -51,7 +74,12 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
       );
       upstream.on("error", () => {
         if (!res.headersSent) {
-          sendGraphQLError(res, 503, ErrorCode.SERVICE_UNAVAILABLE, `The ${options.serviceName} service is unavailable (tried ${target.origin}).`);
+          sendGraphQLError(
+            res,
+            503,
+            ErrorCode.SERVICE_UNAVAILABLE,
+            `The ${options.serviceName} service is unavailable (tried ${target.origin}).`,
+          );
         } else {
           res.destroy();
         }

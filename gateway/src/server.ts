@@ -7,7 +7,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from "@apollo/server/plugin/landingPage/default";
 import {
   accessTokenSettings,
   createFormatError,
@@ -47,12 +50,17 @@ async function checkReady(urls: Record<string, string>, timeoutMs: number) {
   return { ready: results.every((r) => r.ready), subgraphs: results };
 }
 
-export async function createGateway(config: GatewayConfig, log: Logger, supergraphSdl = readFileSync(defaultSupergraphPath, "utf8")): Promise<Gateway> {
+export async function createGateway(
+  config: GatewayConfig,
+  log: Logger,
+  supergraphSdl = readFileSync(defaultSupergraphPath, "utf8"),
+): Promise<Gateway> {
   const urls = subgraphUrls(config);
   const development = config.NODE_ENV === "development";
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, config.SUBGRAPH_TIMEOUT_MS),
+    buildService: ({ name, url }) =>
+      new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, config.SUBGRAPH_TIMEOUT_MS),
   });
   const metrics = createMetrics("gateway");
   const apollo = new ApolloServer<GatewayContext>({
@@ -63,7 +71,9 @@ export async function createGateway(config: GatewayConfig, log: Logger, supergra
     includeStacktraceInErrorResponses: development,
     formatError: createFormatError({ exposeDetails: development, onInternalError: (error) => log.error({ err: error }, "internal error") }),
     plugins: [
-      config.NODE_ENV === "production" ? ApolloServerPluginLandingPageProductionDefault({ footer: false }) : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
+      config.NODE_ENV === "production"
+        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
+        : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
       {
         async requestDidStart() {
           const end = metrics.duration.startTimer();
@@ -102,7 +112,13 @@ export async function createGateway(config: GatewayConfig, log: Logger, supergra
     apollo,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     routes,
-    prefixRoutes: { "GET /jobs/": jobsProxy, "GET /files/": jobsProxy, "GET /admin/queues": jobsProxy, "POST /admin/queues": jobsProxy, "PUT /admin/queues": jobsProxy },
+    prefixRoutes: {
+      "GET /jobs/": jobsProxy,
+      "GET /files/": jobsProxy,
+      "GET /admin/queues": jobsProxy,
+      "POST /admin/queues": jobsProxy,
+      "PUT /admin/queues": jobsProxy,
+    },
     context: (req) => createGatewayContext(req, accessTokens),
   });
   const open: RunningServer[] = [];

@@ -7,7 +7,11 @@ import { testServerUrl } from "@agora/platform/testing";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const migrate = (databaseUrl: string) =>
-  execFileSync(process.execPath, ["--import", "tsx", "prisma/migrate.ts"], { cwd: root, env: { ...process.env, NODE_OPTIONS: "", DATABASE_URL: databaseUrl }, encoding: "utf8" });
+  execFileSync(process.execPath, ["--import", "tsx", "prisma/migrate.ts"], {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS: "", DATABASE_URL: databaseUrl },
+    encoding: "utf8",
+  });
 
 describe("pnpm db:migrate", () => {
   const name = `agora_test_${process.env.AGORA_TEST_RUN_ID}_migrate`;
@@ -26,8 +30,12 @@ describe("pnpm db:migrate", () => {
 
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const applied = await client.query("SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name");
-    const schemas = await client.query("SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ('users','offers','reviews','jobs') ORDER BY 1");
+    const applied = await client.query(
+      "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name",
+    );
+    const schemas = await client.query(
+      "SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ('users','offers','reviews','jobs') ORDER BY 1",
+    );
     await client.end();
     expect(applied.rows.map((r) => r.migration_name)).toEqual(folders.sort());
     expect(schemas.rows.map((r) => r.schema_name)).toEqual(["jobs", "offers", "reviews", "users"]);

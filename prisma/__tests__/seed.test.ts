@@ -7,7 +7,10 @@ describe("demo seed", () => {
     const seedInto = async () => {
       const db = createDatabase({ url: await createTestDatabase("seed") });
       const counts = await seedDatabase(db.primary, { users: 30, offers: 50, reviewsPerOffer: 3, passwordHash: "scrypt$x", seed: 11 });
-      const offers = await db.primary.offer.findMany({ orderBy: { id: "asc" }, select: { id: true, title: true, priceAmount: true, sellerId: true } });
+      const offers = await db.primary.offer.findMany({
+        orderBy: { id: "asc" },
+        select: { id: true, title: true, priceAmount: true, sellerId: true },
+      });
       const mismatched = await db.primary.$queryRawUnsafe<{ n: number }[]>(`
         SELECT count(*)::int AS n FROM reviews.offer_ratings r
         LEFT JOIN (SELECT offer_id, count(*) AS c, sum(rating) AS s FROM reviews.reviews GROUP BY offer_id) x ON x.offer_id = r.offer_id

@@ -21,9 +21,7 @@ const noFilters = { externalTables: [], externalEnums: [] };
 
 async function readSchemaFiles(dir: string): Promise<SchemaFile[]> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith(".prisma")).sort();
-  return Promise.all(
-    names.map(async (name) => ({ path: join(dir, name), content: await readFile(join(dir, name), "utf8") })),
-  );
+  return Promise.all(names.map(async (name) => ({ path: join(dir, name), content: await readFile(join(dir, name), "utf8") })));
 }
 
 async function readMigrationList() {

@@ -23,10 +23,70 @@ export const demoAccounts = [
   { email: "bob@agora.test", displayName: "Bob Buyer", role: "USER" as const },
 ];
 
-export const seedCategories = ["electronics", "furniture", "clothing", "books", "sports", "toys", "garden", "vehicles", "music", "services", "home", "collectibles"] as const;
+export const seedCategories = [
+  "electronics",
+  "furniture",
+  "clothing",
+  "books",
+  "sports",
+  "toys",
+  "garden",
+  "vehicles",
+  "music",
+  "services",
+  "home",
+  "collectibles",
+] as const;
 
-const firstNames = ["Anna", "Ben", "Chloé", "Dario", "Elif", "Finn", "Greta", "Hugo", "Ines", "Jonas", "Kaja", "Lars", "Mila", "Noah", "Olga", "Pia", "Quentin", "Rosa", "Sven", "Tara", "Umut", "Vera", "Wim", "Yara", "Zoe"];
-const lastNames = ["Berg", "Costa", "Dubois", "Eriksen", "Fischer", "García", "Horvat", "Ivanova", "Jansen", "Kowalski", "Larsen", "Moreau", "Novak", "Olsen", "Petrov", "Rossi", "Schmidt", "Torres", "Varga", "Weber"];
+const firstNames = [
+  "Anna",
+  "Ben",
+  "Chloé",
+  "Dario",
+  "Elif",
+  "Finn",
+  "Greta",
+  "Hugo",
+  "Ines",
+  "Jonas",
+  "Kaja",
+  "Lars",
+  "Mila",
+  "Noah",
+  "Olga",
+  "Pia",
+  "Quentin",
+  "Rosa",
+  "Sven",
+  "Tara",
+  "Umut",
+  "Vera",
+  "Wim",
+  "Yara",
+  "Zoe",
+];
+const lastNames = [
+  "Berg",
+  "Costa",
+  "Dubois",
+  "Eriksen",
+  "Fischer",
+  "García",
+  "Horvat",
+  "Ivanova",
+  "Jansen",
+  "Kowalski",
+  "Larsen",
+  "Moreau",
+  "Novak",
+  "Olsen",
+  "Petrov",
+  "Rossi",
+  "Schmidt",
+  "Torres",
+  "Varga",
+  "Weber",
+];
 const cities = [
   { name: "Berlin", lat: 52.52, lng: 13.405 },
   { name: "Paris", lat: 48.8566, lng: 2.3522 },
@@ -40,7 +100,10 @@ const cities = [
   { name: "Prague", lat: 50.0755, lng: 14.4378 },
 ];
 const itemsByCategory: Record<(typeof seedCategories)[number], { items: string[]; price: [number, number] }> = {
-  electronics: { items: ["laptop", "smartphone", "headphones", "monitor", "camera", "tablet", "game console", "e-reader"], price: [40, 1800] },
+  electronics: {
+    items: ["laptop", "smartphone", "headphones", "monitor", "camera", "tablet", "game console", "e-reader"],
+    price: [40, 1800],
+  },
   furniture: { items: ["oak table", "office chair", "bookshelf", "sofa", "wardrobe", "desk", "armchair"], price: [25, 1200] },
   clothing: { items: ["winter jacket", "leather boots", "wool sweater", "rain coat", "denim jeans", "sneakers"], price: [8, 300] },
   books: { items: ["cookbook", "novel collection", "atlas", "comic set", "textbook", "poetry anthology"], price: [3, 80] },
@@ -53,7 +116,18 @@ const itemsByCategory: Record<(typeof seedCategories)[number], { items: string[]
   home: { items: ["coffee machine", "vacuum cleaner", "lamp", "rug", "mirror", "kitchen knives"], price: [8, 700] },
   collectibles: { items: ["vintage stamps", "vinyl records", "coin set", "trading cards", "antique clock"], price: [5, 3000] },
 };
-const adjectives = ["barely used", "like new", "well kept", "vintage", "refurbished", "handmade", "compact", "sturdy", "classic", "premium"];
+const adjectives = [
+  "barely used",
+  "like new",
+  "well kept",
+  "vintage",
+  "refurbished",
+  "handmade",
+  "compact",
+  "sturdy",
+  "classic",
+  "premium",
+];
 const reviewBodies = [
   "Exactly as described, quick handover.",
   "Great seller, friendly and on time.",
@@ -79,7 +153,10 @@ function prng(seed: number) {
   };
 }
 
-export async function seedDatabase(prisma: PrismaClient, options: SeedOptions): Promise<{ users: number; offers: number; reviews: number }> {
+export async function seedDatabase(
+  prisma: PrismaClient,
+  options: SeedOptions,
+): Promise<{ users: number; offers: number; reviews: number }> {
   const random = prng(options.seed ?? 42);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -101,7 +178,12 @@ export async function seedDatabase(prisma: PrismaClient, options: SeedOptions): 
     const last = pick(lastNames);
     return {
       id: uuid(),
-      email: demo?.email ?? `${first}.${last}.${i}@example.test`.toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, ""),
+      email:
+        demo?.email ??
+        `${first}.${last}.${i}@example.test`
+          .toLowerCase()
+          .normalize("NFD")
+          .replace(/[\u0300-\u036f]/g, ""),
       displayName: demo?.displayName ?? `${first} ${last}`,
       role: demo?.role ?? ("USER" as const),
       passwordHash: options.passwordHash,
@@ -143,7 +225,17 @@ export async function seedDatabase(prisma: PrismaClient, options: SeedOptions): 
     progress("offers", Math.min(i + batch, offers.length), offers.length);
   }
 
-  const reviews: { id: string; offerId: string; authorId: string; rating: number; body: string; moderationStatus: "APPROVED"; sentiment: number; createdAt: Date; updatedAt: Date }[] = [];
+  const reviews: {
+    id: string;
+    offerId: string;
+    authorId: string;
+    rating: number;
+    body: string;
+    moderationStatus: "APPROVED";
+    sentiment: number;
+    createdAt: Date;
+    updatedAt: Date;
+  }[] = [];
   for (const offer of offers) {
     const authors = new Set<string>();
     while (authors.size < Math.min(options.reviewsPerOffer, users.length - 1)) {
@@ -154,7 +246,17 @@ export async function seedDatabase(prisma: PrismaClient, options: SeedOptions): 
       const r = random();
       const rating = r < 0.05 ? 1 : r < 0.12 ? 2 : r < 0.3 ? 3 : r < 0.62 ? 4 : 5;
       const createdAt = new Date(offer.createdAt.getTime() + Math.floor(random() * 20 * 86_400_000));
-      reviews.push({ id: uuid(), offerId: offer.id, authorId, rating, body: pick(reviewBodies), moderationStatus: "APPROVED", sentiment: Number(((rating - 3) / 2).toFixed(2)), createdAt, updatedAt: createdAt });
+      reviews.push({
+        id: uuid(),
+        offerId: offer.id,
+        authorId,
+        rating,
+        body: pick(reviewBodies),
+        moderationStatus: "APPROVED",
+        sentiment: Number(((rating - 3) / 2).toFixed(2)),
+        createdAt,
+        updatedAt: createdAt,
+      });
     }
   }
   for (let i = 0; i < reviews.length; i += batch) {

@@ -85,7 +85,9 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
         // times is failed by BullMQ without running it) must still end the row; for failures of
         // the processor this is a no-op, the row is FAILED already. finishedOn: no retry follows.
         if (!job?.finishedOn || !isPlatformJobData(job.data)) return;
-        deps.rows.fail(job.data.jobId, error.message).catch((rowError: unknown) => log.error({ err: rowError, jobId: job.id }, "could not mark the job row FAILED"));
+        deps.rows
+          .fail(job.data.jobId, error.message)
+          .catch((rowError: unknown) => log.error({ err: rowError, jobId: job.id }, "could not mark the job row FAILED"));
       });
       workers.push(worker);
     }

@@ -77,8 +77,18 @@ describe("auth flows through the gateway", () => {
     const [header, payload, signature] = session.accessToken.split(".");
     const claims = JSON.parse(Buffer.from(payload, "base64url").toString());
     const tampered = [header, Buffer.from(JSON.stringify({ ...claims, role: "ADMIN" })).toString("base64url"), signature].join(".");
-    const none = [Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url"), Buffer.from(JSON.stringify({ ...claims, role: "ADMIN" })).toString("base64url"), ""].join(".");
-    const otherIssuer = await new SignJWT({ role: "ADMIN" }).setProtectedHeader({ alg: "HS256" }).setSubject(session.user.id).setIssuer("someone-else").setAudience(accessTokens.audience).setExpirationTime("5m").sign(key);
+    const none = [
+      Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url"),
+      Buffer.from(JSON.stringify({ ...claims, role: "ADMIN" })).toString("base64url"),
+      "",
+    ].join(".");
+    const otherIssuer = await new SignJWT({ role: "ADMIN" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(session.user.id)
+      .setIssuer("someone-else")
+      .setAudience(accessTokens.audience)
+      .setExpirationTime("5m")
+      .sign(key);
 
     for (const [token, message] of [
       [expired, /expired/],

@@ -11,7 +11,9 @@ beforeAll(async () => {
   stack = await startStack({ label: "authz", seed: { users: 10, offers: 10, reviewsPerOffer: 2 } });
   sql = new pg.Client({ connectionString: stack.databaseUrl });
   await sql.connect();
-  [alice, bob, admin, moderator] = await Promise.all(["alice@agora.test", "bob@agora.test", "admin@agora.test", "moderator@agora.test"].map((e) => stack.login(e)));
+  [alice, bob, admin, moderator] = await Promise.all(
+    ["alice@agora.test", "bob@agora.test", "admin@agora.test", "moderator@agora.test"].map((e) => stack.login(e)),
+  );
 });
 afterAll(async () => {
   await sql.end();
@@ -20,7 +22,14 @@ afterAll(async () => {
 
 const code = (response: { errors?: { extensions?: { code?: string } }[] }) => response.errors?.[0]?.extensions?.code;
 const createOffer = `mutation($input: CreateOfferInput!) { createOffer(input: $input) { id status seller { id } } }`;
-const offerInput = { title: "Vintage road bike", description: "Steel frame, 56 cm, new tyres.", price: { amount: "350.00", currency: "EUR" }, category: "sports", tags: ["bike"], location: { lat: 52.52, lng: 13.4 } };
+const offerInput = {
+  title: "Vintage road bike",
+  description: "Steel frame, 56 cm, new tyres.",
+  price: { amount: "350.00", currency: "EUR" },
+  category: "sports",
+  tags: ["bike"],
+  location: { lat: 52.52, lng: 13.4 },
+};
 
 describe("authorization is enforced by the subgraphs", () => {
   it("only the seller or an admin changes an offer", async () => {
@@ -42,13 +51,21 @@ describe("authorization is enforced by the subgraphs", () => {
   });
 
   it("one review per author and offer; only moderators moderate", async () => {
-    const offer = (await sql.query("SELECT id FROM offers.offers WHERE status = 'ACTIVE' AND seller_id <> $1 AND id NOT IN (SELECT offer_id FROM reviews.reviews WHERE author_id = $1) LIMIT 1", [bob.userId])).rows[0];
+    const offer = (
+      await sql.query(
+        "SELECT id FROM offers.offers WHERE status = 'ACTIVE' AND seller_id <> $1 AND id NOT IN (SELECT offer_id FROM reviews.reviews WHERE author_id = $1) LIMIT 1",
+        [bob.userId],
+      )
+    ).rows[0];
     const create = `mutation($input: CreateReviewInput!) { createReview(input: $input) { id rating offer { id rating { count } } } }`;
     const first = await stack.query(create, { input: { offerId: offer.id, rating: 4, body: "Fair deal." } }, bob.accessToken);
     expect(first.errors).toBeUndefined();
     const again = await stack.query(create, { input: { offerId: offer.id, rating: 5, body: "Second try." } }, bob.accessToken);
     expect(code(again)).toBe("CONFLICT");
-    expect((await sql.query("SELECT count(*)::int AS n FROM reviews.reviews WHERE offer_id = $1 AND author_id = $2", [offer.id, bob.userId])).rows[0].n).toBe(1);
+    expect(
+      (await sql.query("SELECT count(*)::int AS n FROM reviews.reviews WHERE offer_id = $1 AND author_id = $2", [offer.id, bob.userId]))
+        .rows[0].n,
+    ).toBe(1);
 
     const moderate = `mutation($id: ID!) { moderateReview(id: $id, status: REJECTED) { moderationStatus } }`;
     expect(code(await stack.query(moderate, { id: first.data.createReview.id }, alice.accessToken))).toBe("FORBIDDEN");

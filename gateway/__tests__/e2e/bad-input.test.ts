@@ -16,7 +16,12 @@ afterAll(async () => {
 });
 
 const code = (response: { errors?: { extensions?: Record<string, unknown> }[] }) => response.errors?.[0]?.extensions?.code;
-const counts = async () => (await sql.query("SELECT (SELECT count(*) FROM offers.offers)::int AS offers, (SELECT count(*) FROM reviews.reviews)::int AS reviews, (SELECT count(*) FROM users.users)::int AS users")).rows[0];
+const counts = async () =>
+  (
+    await sql.query(
+      "SELECT (SELECT count(*) FROM offers.offers)::int AS offers, (SELECT count(*) FROM reviews.reviews)::int AS reviews, (SELECT count(*) FROM users.users)::int AS users",
+    )
+  ).rows[0];
 
 async function post(body: string, headers: Record<string, string> = {}) {
   const response = await fetch(stack.gatewayUrl, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
@@ -48,13 +53,16 @@ describe("bad input gets a clear error code, never a 500, and changes nothing", 
   it("ids that do not exist: null for lookups, NOT_FOUND for mutations", async () => {
     const missing = "00000000-0000-4000-8000-000000000000";
     expect((await stack.query(`query($id: ID!) { offer(id: $id) { id } }`, { id: missing })).data.offer).toBeNull();
-    expect(code(await stack.query(`mutation($id: ID!) { publishOffer(id: $id) { id } }`, { id: missing }, alice.accessToken))).toBe("NOT_FOUND");
+    expect(code(await stack.query(`mutation($id: ID!) { publishOffer(id: $id) { id } }`, { id: missing }, alice.accessToken))).toBe(
+      "NOT_FOUND",
+    );
     expect(code(await stack.query(`mutation($id: ID!) { deleteReview(id: $id) }`, { id: missing }, alice.accessToken))).toBe("NOT_FOUND");
   });
 
   it("ratings outside 1–5, empty and oversized text → BAD_USER_INPUT, nothing written", async () => {
     const before = await counts();
-    const offer = (await sql.query("SELECT id FROM offers.offers WHERE status = 'ACTIVE' AND seller_id <> $1 LIMIT 1", [alice.userId])).rows[0];
+    const offer = (await sql.query("SELECT id FROM offers.offers WHERE status = 'ACTIVE' AND seller_id <> $1 LIMIT 1", [alice.userId]))
+      .rows[0];
     const review = `mutation($input: CreateReviewInput!) { createReview(input: $input) { id } }`;
     for (const input of [
       { offerId: offer.id, rating: 6, body: "Too good" },
@@ -66,7 +74,14 @@ describe("bad input gets a clear error code, never a 500, and changes nothing", 
       expect(code(response)).toBe("BAD_USER_INPUT");
     }
     const offer2 = `mutation($input: CreateOfferInput!) { createOffer(input: $input) { id } }`;
-    const base = { title: "Desk lamp", description: "Works", price: { amount: "10.00", currency: "EUR" }, category: "home", tags: [], location: { lat: 1, lng: 1 } };
+    const base = {
+      title: "Desk lamp",
+      description: "Works",
+      price: { amount: "10.00", currency: "EUR" },
+      category: "home",
+      tags: [],
+      location: { lat: 1, lng: 1 },
+    };
     for (const input of [
       { ...base, title: "" },
       { ...base, title: "t".repeat(500) },

@@ -42,7 +42,9 @@ describe("entity resolution in both directions", () => {
     expect(response.errors).toBeUndefined();
     const found = response.data.offer;
     expect(found.seller.id).toBe(offer.seller_id);
-    const authors = (await sql.query("SELECT author_id FROM reviews.reviews WHERE offer_id = $1", [offer.id])).rows.map((r) => r.author_id).sort();
+    const authors = (await sql.query("SELECT author_id FROM reviews.reviews WHERE offer_id = $1", [offer.id])).rows
+      .map((r) => r.author_id)
+      .sort();
     expect(found.reviews.totalCount).toBe(authors.length);
     expect(found.reviews.edges.map((e: any) => e.node.author.id).sort()).toEqual(authors);
     expect(found.reviews.edges.every((e: any) => e.node.offer.id === offer.id && e.node.author.displayName)).toBe(true);

@@ -47,7 +47,9 @@ describe("the federated offers query through the gateway", () => {
       expect(node.price).toEqual({ amount: row.amount, currency: row.currency });
       expect(node.seller.displayName).toBe(row.seller);
 
-      const ratings = (await sql.query("SELECT rating FROM reviews.reviews WHERE offer_id = $1 AND moderation_status <> 'REJECTED'", [node.id])).rows;
+      const ratings = (
+        await sql.query("SELECT rating FROM reviews.reviews WHERE offer_id = $1 AND moderation_status <> 'REJECTED'", [node.id])
+      ).rows;
       expect(node.rating.count).toBe(ratings.length);
       const average = ratings.reduce((s, r) => s + r.rating, 0) / ratings.length;
       expect(node.rating.average).toBeCloseTo(average, 2);

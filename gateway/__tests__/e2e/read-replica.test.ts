@@ -11,7 +11,8 @@ beforeAll(async () => {
 });
 afterAll(async () => stack.stop());
 
-const count = async (token?: string) => (await stack.query(`{ offers(first: 1) { totalCount } }`, {}, token)).data.offers.totalCount as number;
+const count = async (token?: string) =>
+  (await stack.query(`{ offers(first: 1) { totalCount } }`, {}, token)).data.offers.totalCount as number;
 
 describe("read replica routing", () => {
   it("serves reads from the replica, and the writer's own reads from the primary", async () => {
@@ -22,7 +23,16 @@ describe("read replica routing", () => {
 
     const created = await stack.query(
       `mutation($input: CreateOfferInput!) { createOffer(input: $input) { id } }`,
-      { input: { title: "Replica test lamp", description: "Brass", price: { amount: "20.00", currency: "EUR" }, category: "home", tags: [], location: { lat: 1, lng: 1 } } },
+      {
+        input: {
+          title: "Replica test lamp",
+          description: "Brass",
+          price: { amount: "20.00", currency: "EUR" },
+          category: "home",
+          tags: [],
+          location: { lat: 1, lng: 1 },
+        },
+      },
       alice.accessToken,
     );
     expect(created.errors).toBeUndefined();
@@ -31,7 +41,9 @@ describe("read replica routing", () => {
     const published = await stack.query(`mutation($id: ID!) { publishOffer(id: $id) { status } }`, { id }, alice.accessToken);
     expect(published.data.publishOffer.status).toBe("ACTIVE");
     expect(await count(alice.accessToken)).toBe(before + 1);
-    expect((await stack.query(`query($id: ID!) { offer(id: $id) { title } }`, { id }, alice.accessToken)).data.offer.title).toBe("Replica test lamp");
+    expect((await stack.query(`query($id: ID!) { offer(id: $id) { title } }`, { id }, alice.accessToken)).data.offer.title).toBe(
+      "Replica test lamp",
+    );
 
     // …while everyone else reads the replica, which (here) never catches up.
     expect(await count(bob.accessToken)).toBe(before);

@@ -72,8 +72,14 @@ async function waitForJob(id: string, token: string) {
 describe("review → moderation job → worker → rating", () => {
   it("rejects a profane review in the background and takes it out of Offer.rating", async () => {
     const bob = await stack.login("bob@agora.test");
-    const offer = (await sql.query("SELECT id FROM offers.offers WHERE status = 'ACTIVE' AND seller_id <> $1 AND id NOT IN (SELECT offer_id FROM reviews.reviews WHERE author_id = $1) LIMIT 1", [bob.userId])).rows[0];
-    const rating = async () => (await stack.query(`query($id: ID!) { offer(id: $id) { rating { count } } }`, { id: offer.id })).data.offer.rating.count as number;
+    const offer = (
+      await sql.query(
+        "SELECT id FROM offers.offers WHERE status = 'ACTIVE' AND seller_id <> $1 AND id NOT IN (SELECT offer_id FROM reviews.reviews WHERE author_id = $1) LIMIT 1",
+        [bob.userId],
+      )
+    ).rows[0];
+    const rating = async () =>
+      (await stack.query(`query($id: ID!) { offer(id: $id) { rating { count } } }`, { id: offer.id })).data.offer.rating.count as number;
     const before = await rating();
     const created = await stack.query(
       `mutation($input: CreateReviewInput!) { createReview(input: $input) { id moderationStatus } }`,
@@ -86,7 +92,8 @@ describe("review → moderation job → worker → rating", () => {
     let status = "PENDING";
     for (let i = 0; i < 100 && status === "PENDING"; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      status = (await sql.query("SELECT moderation_status FROM reviews.reviews WHERE id = $1", [created.data.createReview.id])).rows[0].moderation_status;
+      status = (await sql.query("SELECT moderation_status FROM reviews.reviews WHERE id = $1", [created.data.createReview.id])).rows[0]
+        .moderation_status;
     }
     expect(status).toBe("REJECTED");
     expect(await rating()).toBe(before);
@@ -102,8 +109,14 @@ describe("upload → worker → federated offer images", () => {
   });
 
   it("accepts an image through the gateway (202), processes it once, and serves it through offer { images }", async () => {
-    const offer = (await sql.query("SELECT id FROM offers.offers WHERE seller_id = $1 AND status = 'ACTIVE' LIMIT 1", [alice.userId])).rows[0]
-      ?? (await sql.query("UPDATE offers.offers SET seller_id = $1, status = 'ACTIVE' WHERE id = (SELECT id FROM offers.offers LIMIT 1) RETURNING id", [alice.userId])).rows[0];
+    const offer =
+      (await sql.query("SELECT id FROM offers.offers WHERE seller_id = $1 AND status = 'ACTIVE' LIMIT 1", [alice.userId])).rows[0] ??
+      (
+        await sql.query(
+          "UPDATE offers.offers SET seller_id = $1, status = 'ACTIVE' WHERE id = (SELECT id FROM offers.offers LIMIT 1) RETURNING id",
+          [alice.userId],
+        )
+      ).rows[0];
     const response = await upload(png, { offerId: offer.id }, alice.accessToken);
     expect(response.status).toBe(202);
     const accepted = (await response.json()) as any;

@@ -2,7 +2,16 @@
  * The whole platform for end-to-end tests: the real gateway and the four real subgraphs, each
  * listening on a free port, against a database of the test file's own.
  */
-import { bullPrefix, createDatabase, createLogger, signIdentity, type Identity, type RunningServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import {
+  bullPrefix,
+  createDatabase,
+  createLogger,
+  signIdentity,
+  type Identity,
+  type RunningServer,
+  type SubgraphRuntime,
+  type SubgraphServer,
+} from "@agora/platform";
 import { mkdtemp, rm } from "node:fs/promises";
 import { Redis } from "ioredis";
 import { tmpdir } from "node:os";
@@ -75,7 +84,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const users = await createUsersSubgraph(runtimes.users, { accessToken: accessTokens, refreshTokenTtlDays: 30 });
   const offers = await createOffersSubgraph(runtimes.offers, {});
   const offersRunning = await offers.listen(0, "127.0.0.1");
-  const reviews = await createReviewsSubgraph(runtimes.reviews, { offers: createHttpOfferDirectory({ url: `${offersRunning.url}/graphql` }) });
+  const reviews = await createReviewsSubgraph(runtimes.reviews, {
+    offers: createHttpOfferDirectory({ url: `${offersRunning.url}/graphql` }),
+  });
   const storageDir = await mkdtemp(join(tmpdir(), "agora-e2e-"));
   const jobs = await createJobsSubgraph(runtimes.jobs, {
     storageDir,
@@ -111,7 +122,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gatewayRunning = await gateway.listen(0, "127.0.0.1");
   const gatewayUrl = `${gatewayRunning.url}/graphql`;
 
-  const query: Stack["query"] = (q, variables, token) => graphqlRequest(gatewayUrl, q, variables, token ? { authorization: `Bearer ${token}` } : {});
+  const query: Stack["query"] = (q, variables, token) =>
+    graphqlRequest(gatewayUrl, q, variables, token ? { authorization: `Bearer ${token}` } : {});
   return {
     databaseUrl,
     gatewayUrl,
@@ -124,7 +136,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     statementCount: () => Object.values(runtimes).reduce((sum, r) => sum + r.db.statementCount(), 0),
     query,
     async login(email, password = demoPassword) {
-      const response = await query(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken user { id } } }`, { e: email, p: password });
+      const response = await query(
+        `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken user { id } } }`,
+        { e: email, p: password },
+      );
       const payload = response.data?.login;
       if (!payload) throw new Error(`login failed: ${JSON.stringify(response.errors)}`);
       return { accessToken: payload.accessToken, refreshToken: payload.refreshToken, userId: payload.user.id };

@@ -23,8 +23,18 @@ export interface AccessTokenSettings {
   ttlSeconds: number;
 }
 
-export function accessTokenSettings(config: { JWT_SECRET: string; JWT_ISSUER: string; JWT_AUDIENCE: string; ACCESS_TOKEN_TTL_SECONDS: number }): AccessTokenSettings {
-  return { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS };
+export function accessTokenSettings(config: {
+  JWT_SECRET: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  ACCESS_TOKEN_TTL_SECONDS: number;
+}): AccessTokenSettings {
+  return {
+    secret: config.JWT_SECRET,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  };
 }
 
 const algorithm = "HS256";

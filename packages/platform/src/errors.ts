@@ -43,10 +43,8 @@ export class AgoraError extends GraphQLError {
   }
 }
 
-export const badUserInput = (message: string, field?: string) =>
-  new AgoraError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
-export const unauthenticated = (message = "You must be signed in to do this.") =>
-  new AgoraError(ErrorCode.UNAUTHENTICATED, message);
+export const badUserInput = (message: string, field?: string) => new AgoraError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+export const unauthenticated = (message = "You must be signed in to do this.") => new AgoraError(ErrorCode.UNAUTHENTICATED, message);
 export const forbidden = (message = "You are not allowed to do this.") => new AgoraError(ErrorCode.FORBIDDEN, message);
 export const notFound = (what: string, id: string) => new AgoraError(ErrorCode.NOT_FOUND, `${what} ${id} was not found.`, { id });
 export const conflict = (message: string) => new AgoraError(ErrorCode.CONFLICT, message);

@@ -45,7 +45,8 @@ export function sendGraphQLError(res: ServerResponse, status: number, code: stri
 
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, `Request body is ${declared} bytes; the limit is ${limit} bytes.`);
+  if (Number.isFinite(declared) && declared > limit)
+    throw new HttpError(413, `Request body is ${declared} bytes; the limit is ${limit} bytes.`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -87,7 +88,10 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpSer
         if (req.method === method && path && url.pathname.startsWith(path)) return await handler(req, res, url);
       }
       if (url.pathname !== graphqlPath && url.pathname !== "/") {
-        return sendJson(res, 404, { error: "NOT_FOUND", message: `No route for ${req.method} ${url.pathname}. GraphQL is served at ${graphqlPath}.` });
+        return sendJson(res, 404, {
+          error: "NOT_FOUND",
+          message: `No route for ${req.method} ${url.pathname}. GraphQL is served at ${graphqlPath}.`,
+        });
       }
       let body: unknown = undefined;
       if (req.method === "POST") {
@@ -123,7 +127,12 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpSer
       const code = (error as { extensions?: { code?: string } }).extensions?.code;
       if (code === ErrorCode.UNAUTHENTICATED) return sendGraphQLError(res, 401, code, (error as Error).message);
       if (code === ErrorCode.SERVICE_UNAVAILABLE) return sendGraphQLError(res, 503, code, (error as Error).message);
-      sendGraphQLError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Something went wrong on our side. It has been logged; please try again.");
+      sendGraphQLError(
+        res,
+        500,
+        ErrorCode.INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. It has been logged; please try again.",
+      );
       throw error;
     }
   };
@@ -136,7 +145,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>, port: number, host = "0.0.0.0", onError?: (error: unknown) => void): Promise<RunningServer> {
+export async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  port: number,
+  host = "0.0.0.0",
+  onError?: (error: unknown) => void,
+): Promise<RunningServer> {
   const server = createServer((req, res) => {
     handler(req, res).catch((error) => onError?.(error));
   });

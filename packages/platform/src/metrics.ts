@@ -6,7 +6,12 @@ export function createMetrics(service: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
-  const requests = new Counter({ name: "agora_graphql_requests_total", help: "GraphQL operations handled", labelNames: ["operation", "outcome"], registers: [registry] });
+  const requests = new Counter({
+    name: "agora_graphql_requests_total",
+    help: "GraphQL operations handled",
+    labelNames: ["operation", "outcome"],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: "agora_graphql_request_duration_seconds",
     help: "GraphQL operation duration",

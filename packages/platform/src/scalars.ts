@@ -12,7 +12,9 @@ export const DateTimeScalar = new GraphQLScalarType({
   parseValue(value) {
     const date = new Date(String(value));
     if (typeof value !== "string" || Number.isNaN(date.getTime())) {
-      throw new GraphQLError(`DateTime must be an ISO-8601 string, got ${JSON.stringify(value)}`, { extensions: { code: "BAD_USER_INPUT" } });
+      throw new GraphQLError(`DateTime must be an ISO-8601 string, got ${JSON.stringify(value)}`, {
+        extensions: { code: "BAD_USER_INPUT" },
+      });
     }
     return date;
   },

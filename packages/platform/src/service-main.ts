@@ -36,7 +36,12 @@ export async function checkRedis(redis: Redis, url: string): Promise<void> {
 }
 
 export function runtimeFromConfig(name: string, config: CommonConfig, log: Logger = createLogger(name, config.LOG_LEVEL)): SubgraphRuntime {
-  const db = createDatabase({ url: config.DATABASE_URL, replicaUrl: config.DATABASE_REPLICA_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: `agora-${name}` });
+  const db = createDatabase({
+    url: config.DATABASE_URL,
+    replicaUrl: config.DATABASE_REPLICA_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: `agora-${name}`,
+  });
   return {
     db,
     log,
@@ -50,7 +55,14 @@ export function runtimeFromConfig(name: string, config: CommonConfig, log: Logge
 }
 
 /** Listens, logs where, and stops the server and its connections on SIGTERM or SIGINT. */
-export async function serveUntilSignalled(name: string, server: SubgraphServer, runtime: SubgraphRuntime, port: number, host = "0.0.0.0", onStop: () => Promise<void> = async () => {}): Promise<void> {
+export async function serveUntilSignalled(
+  name: string,
+  server: SubgraphServer,
+  runtime: SubgraphRuntime,
+  port: number,
+  host = "0.0.0.0",
+  onStop: () => Promise<void> = async () => {},
+): Promise<void> {
   const running = await server.listen(port, host);
   runtime.log.info({ url: `${running.url}/graphql` }, `${name} subgraph listening`);
   let stopping = false;

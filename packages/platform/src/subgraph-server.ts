@@ -129,7 +129,12 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
         await runtime.db.primary.$queryRawUnsafe("SELECT 1");
         sendJson(res, 200, { status: "ready", service: definition.name });
       } catch (error) {
-        sendJson(res, 503, { status: "unavailable", service: definition.name, dependency: "postgresql", message: (error as Error).message });
+        sendJson(res, 503, {
+          status: "unavailable",
+          service: definition.name,
+          dependency: "postgresql",
+          message: (error as Error).message,
+        });
       }
     },
     "GET /metrics": (_req, res) => metrics.serve(res),

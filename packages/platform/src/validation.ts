@@ -12,7 +12,8 @@ export const isUuid = (value: string) => uuidPattern.test(value);
 
 export function requireText(value: string, field: string, { min = 1, max }: { min?: number; max: number }): string {
   const trimmed = value.trim();
-  if (trimmed.length < min) throw badUserInput(min <= 1 ? `"${field}" must not be empty.` : `"${field}" must be at least ${min} characters.`, field);
+  if (trimmed.length < min)
+    throw badUserInput(min <= 1 ? `"${field}" must not be empty.` : `"${field}" must be at least ${min} characters.`, field);
   if (trimmed.length > max) throw badUserInput(`"${field}" must be at most ${max} characters (got ${trimmed.length}).`, field);
   return trimmed;
 }

@@ -34,7 +34,9 @@ describe("analytics events", () => {
     expect(searched.data?.searchOffers.edges).toHaveLength(2);
 
     const recorded = await events();
-    expect(recorded.filter((e) => e?.type === "OFFER_VIEW")).toEqual([expect.objectContaining({ offerId: bike.id, userId: viewer.userId })]);
+    expect(recorded.filter((e) => e?.type === "OFFER_VIEW")).toEqual([
+      expect.objectContaining({ offerId: bike.id, userId: viewer.userId }),
+    ]);
     const searches = recorded.filter((e) => e?.type === "SEARCH");
     expect(searches).toHaveLength(2);
     expect(searches.every((e) => e?.query === "gravel")).toBe(true);
@@ -43,7 +45,9 @@ describe("analytics events", () => {
   it("does not count entity resolution by other subgraphs, or a missing offer, as a view", async () => {
     const offer = await offers.createOffer(user());
     await redis.del(analyticsStreamKey(prefix));
-    await offers.request(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Offer { id } } }`, { r: [{ __typename: "Offer", id: offer.id }] });
+    await offers.request(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Offer { id } } }`, {
+      r: [{ __typename: "Offer", id: offer.id }],
+    });
     await offers.request(offerQuery, { id: "00000000-0000-4000-8000-000000000000" });
     expect(await events()).toEqual([]);
   });

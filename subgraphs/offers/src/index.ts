@@ -13,7 +13,10 @@ const analyticsRedis = createRedis(config.REDIS_URL);
 analyticsRedis.on("error", () => {}); // recordEvent reports failures itself; ioredis would log every reconnect
 const server = await createOffersSubgraph(runtime, {
   search,
-  analytics: (event) => recordEvent(analyticsRedis, config.REDIS_KEY_PREFIX, event, (error) => runtime.log.warn({ err: error }, "analytics event not recorded")),
+  analytics: (event) =>
+    recordEvent(analyticsRedis, config.REDIS_KEY_PREFIX, event, (error) =>
+      runtime.log.warn({ err: error }, "analytics event not recorded"),
+    ),
 });
 await serveUntilSignalled("offers", server, runtime, config.PORT, config.HOST, async () => {
   await search.close();

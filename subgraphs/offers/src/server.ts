@@ -17,5 +17,8 @@ export interface OffersSubgraphOptions {
 
 export async function createOffersSubgraph(runtime: SubgraphRuntime, options: OffersSubgraphOptions = {}): Promise<SubgraphServer> {
   const search = options.search ?? createPostgresSearch();
-  return createSubgraphServer({ name: "offers", typeDefs, resolvers, createContext: (base) => createContext(base, search, options.analytics) }, runtime);
+  return createSubgraphServer(
+    { name: "offers", typeDefs, resolvers, createContext: (base) => createContext(base, search, options.analytics) },
+    runtime,
+  );
 }

@@ -15,7 +15,11 @@ export const moderation: JobHandler = async (ctx) => {
   const { reviewId, body } = parseInput(moderationInput, ctx.row.input);
   const verdict = checkReview(body);
   await ctx.throwIfCancelled();
-  const review = await setModerationResult(ctx.deps.prisma, reviewId, { status: verdict.status, sentiment: verdict.sentiment, judgedBody: body });
+  const review = await setModerationResult(ctx.deps.prisma, reviewId, {
+    status: verdict.status,
+    sentiment: verdict.sentiment,
+    judgedBody: body,
+  });
   // A review deleted meanwhile leaves nothing to moderate; the verdict is still recorded on the job.
   return { reviewId, status: verdict.status, sentiment: verdict.sentiment, flags: verdict.flags, applied: review !== null };
 };

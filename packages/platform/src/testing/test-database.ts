@@ -30,7 +30,10 @@ export function testKeyPrefix(label = "t"): string {
 export async function createTestDatabase(label = "db"): Promise<string> {
   const template = process.env.AGORA_TEST_TEMPLATE_DB;
   if (!template) throw new Error("AGORA_TEST_TEMPLATE_DB is not set: run tests through `pnpm test`.");
-  const name = `agora_test_${runId()}_${label.replace(/[^a-z0-9]/gi, "").toLowerCase().slice(0, 20)}_${randomBytes(3).toString("hex")}`;
+  const name = `agora_test_${runId()}_${label
+    .replace(/[^a-z0-9]/gi, "")
+    .toLowerCase()
+    .slice(0, 20)}_${randomBytes(3).toString("hex")}`;
   const admin = new pg.Client({ connectionString: testServerUrl("postgres") });
   await admin.connect();
   try {

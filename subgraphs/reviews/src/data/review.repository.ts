@@ -3,7 +3,17 @@
  * statement for any number of parents. Writes run in a transaction together with the change to the
  * offer's rating aggregate (see rating.ts).
  */
-import { conflict, notFound, Prisma, queuePlatformJob, type Connection, type Db, type Identity, type Page, type PrismaClient } from "@agora/platform";
+import {
+  conflict,
+  notFound,
+  Prisma,
+  queuePlatformJob,
+  type Connection,
+  type Db,
+  type Identity,
+  type Page,
+  type PrismaClient,
+} from "@agora/platform";
 import { applyRatingDelta, ratingDelta } from "./rating.js";
 
 export type ReviewRecord = Db.Review;
