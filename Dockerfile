@@ -4,6 +4,7 @@ ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH CI=true
 RUN npm install -g pnpm@10.34.9
 WORKDIR /app
 
+# Dependencies first, from the manifests only, so code changes do not invalidate this layer.
 FROM base AS deps
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json .npmrc ./
 COPY packages/platform/package.json packages/platform/
@@ -14,15 +15,15 @@ COPY subgraphs/offers/package.json subgraphs/offers/
 COPY subgraphs/reviews/package.json subgraphs/reviews/
 COPY subgraphs/jobs/package.json subgraphs/jobs/
 COPY workers/package.json workers/
-COPY prisma/schema prisma/schema
-COPY prisma/generate.ts prisma.config.ts ./
-RUN mkdir -p prisma && mv generate.ts prisma/ && pnpm install --frozen-lockfile --ignore-scripts
+# Scripts run after the sources are in (the postinstall generates the Prisma client from them).
+RUN pnpm install --frozen-lockfile --ignore-scripts
 
 FROM base AS app
 COPY --from=deps /app /app
 COPY . .
-RUN pnpm db:generate
-ENV NODE_ENV=production
+# Offline Prisma client generation (no engine download; see README "Data").
+RUN pnpm db:generate && mkdir -p /data/storage && chown -R node:node /data/storage
+ENV NODE_ENV=production STORAGE_DIR=/data/storage
 USER node
 # Overridden per service in docker-compose.yml
 CMD ["node", "--import", "tsx", "gateway/src/index.ts"]
