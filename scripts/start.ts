@@ -136,7 +136,8 @@ async function waitForGateway(timeoutMs: number) {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  fail(`The gateway did not become ready within ${timeoutMs / 1000} s. Last answer: ${last}`);
+  console.error(`\n✖ The gateway did not become ready within ${timeoutMs / 1000} s. Last answer: ${last}\n`);
+  await stopAll(1);
 }
 
 process.on("SIGINT", () => void stopAll(0));

@@ -28,6 +28,8 @@ export interface RestProxyOptions {
   internalSecret: string;
   /** A declared Content-Length above this is refused with 413 before anything is sent on. */
   bodyLimitBytes: number;
+  /** Longest silence from the upstream service before the request is abandoned. */
+  timeoutMs: number;
 }
 
 export function createRestProxy(options: RestProxyOptions): RouteHandler {
@@ -72,6 +74,12 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
           response.on("error", resolve);
         },
       );
+      // A client that goes away (an aborted upload) must not keep the upstream request and its
+      // temporary file open; nor may a hung upstream hold the client forever.
+      res.on("close", () => {
+        if (!res.writableFinished) upstream.destroy();
+      });
+      upstream.setTimeout(options.timeoutMs, () => upstream.destroy(new Error("upstream timeout")));
       upstream.on("error", () => {
         if (!res.headersSent) {
           sendGraphQLError(

@@ -98,6 +98,7 @@ export async function createGateway(
     accessTokens,
     internalSecret: config.INTERNAL_SECRET,
     bodyLimitBytes: config.UPLOAD_PROXY_LIMIT_BYTES,
+    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
   });
   const routes: Record<string, RouteHandler> = {
     "GET /health/live": (_req, res) => sendJson(res, 200, { status: "ok", service: "gateway" }),
@@ -116,8 +117,6 @@ export async function createGateway(
       "GET /jobs/": jobsProxy,
       "GET /files/": jobsProxy,
       "GET /admin/queues": jobsProxy,
-      "POST /admin/queues": jobsProxy,
-      "PUT /admin/queues": jobsProxy,
     },
     context: (req) => createGatewayContext(req, accessTokens),
   });

@@ -102,3 +102,28 @@ it("writes a report: totals and top offers in the result, every offer in a CSV f
   const backwards = await h.submit({ type: "ANALYTICS_REPORT", input: { from: "2026-02-01", to: "2026-01-01" } });
   expect(await h.waitForStatus(backwards.id, "FAILED")).toMatchObject({ attempts: 1, error: expect.stringMatching(/must be before/) });
 });
+
+it("scopes a seller's report to that seller's offers (the jobs service sets sellerId for non-admins)", async () => {
+  const sellerId = randomUUID();
+  await h.prisma.offer.create({
+    data: {
+      id: offerA,
+      sellerId,
+      title: "Lamp",
+      description: "Brass",
+      priceAmount: "10.00",
+      currency: "EUR",
+      category: "home",
+      tags: [],
+      lat: 0,
+      lng: 0,
+      status: "ACTIVE",
+    },
+  });
+  const today = new Date().toISOString().slice(0, 10);
+  const row = await h.submit({ type: "ANALYTICS_REPORT", input: { from: today, to: today, sellerId } });
+  const done = await h.waitForStatus(row.id, "COMPLETED");
+  expect(done.result).toMatchObject({ totals: { views: 8, offers: 1 }, topOffers: [{ offerId: offerA }], rows: 1 });
+  const csv = await readFile(join(h.storageDir, "reports", `${row.id}.csv`), "utf8");
+  expect(csv).not.toContain(offerB);
+});

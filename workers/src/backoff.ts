@@ -4,8 +4,9 @@
  * jobs that failed together (a dependency outage) so they do not return in one wave.
  */
 import type { BackoffStrategy } from "bullmq";
+import { backoffStrategyName } from "@agora/platform";
 
-export const exponentialJitter = "exponential-jitter";
+export const exponentialJitter = backoffStrategyName;
 
 /** delay * 2^(attempt-1) * random(0.5..1.5); `attemptsMade` counts the attempt that just failed (1 for the first). */
 export function exponentialJitterDelay(baseDelay: number, attemptsMade: number, random: () => number = Math.random): number {

@@ -28,6 +28,9 @@ export const queueForJobType: Record<Db.JobType, QueueName> = {
   NOOP: queueNames.maintenance,
 };
 
+/** Name of the custom BullMQ backoff the workers register: exponential with jitter. */
+export const backoffStrategyName = "exponential-jitter";
+
 /** BullMQ payload of every platform job. */
 export interface PlatformJobData {
   jobId: string;

@@ -63,7 +63,10 @@ function readYourWritesPlugin(runtime: SubgraphRuntime): ApolloServerPlugin<Subg
           contextValue.db.read = contextValue.db.write;
           const userId = contextValue.identity?.userId;
           if (userId && runtime.redis && runtime.db.hasReplica && runtime.readYourWritesWindowMs) {
-            await runtime.redis.set(`${runtime.redisKeyPrefix ?? ""}ryw:${userId}`, "1", "PX", runtime.readYourWritesWindowMs);
+            // Without the mark this caller may briefly read stale data from the replica; never fail the write for it.
+            await runtime.redis
+              .set(`${runtime.redisKeyPrefix ?? ""}ryw:${userId}`, "1", "PX", runtime.readYourWritesWindowMs)
+              .catch((error: unknown) => runtime.log.warn({ err: error }, "read-your-writes mark not stored (Redis)"));
           }
         },
       };
@@ -118,8 +121,12 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
   const readerFor = async (identity: Identity | null): Promise<PrismaClient> => {
     const { db, redis } = runtime;
     if (!db.hasReplica) return db.primary;
-    if (identity && redis && (await redis.exists(`${runtime.redisKeyPrefix ?? ""}ryw:${identity.userId}`))) return db.primary;
-    return db.replica;
+    if (!identity || !redis) return db.replica;
+    try {
+      return (await redis.exists(`${runtime.redisKeyPrefix ?? ""}ryw:${identity.userId}`)) ? db.primary : db.replica;
+    } catch {
+      return db.primary; // Redis down: cannot tell whether this caller wrote recently, so read where the writes are
+    }
   };
 
   const health: Record<string, RouteHandler> = {

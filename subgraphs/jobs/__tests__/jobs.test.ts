@@ -217,6 +217,37 @@ describe("cancelJob", () => {
   });
 });
 
+describe("analytics report scope", () => {
+  it("limits a user's report to their own offers; an admin's covers every offer", async () => {
+    const request = `mutation { requestAnalyticsReport(range: { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" }) { id input } }`;
+    expect((await h.gql(request, {}, alice)).data?.requestAnalyticsReport.input).toMatchObject({ sellerId: alice.userId });
+    expect((await h.gql(request, {}, admin)).data?.requestAnalyticsReport.input).not.toHaveProperty("sellerId");
+    const viaBatch = await h.gql(
+      `mutation($i: [CreateJobInput!]!) { createJobs(input: $i) { input } }`,
+      {
+        i: [{ type: "ANALYTICS_REPORT", input: { from: "2026-01-01", to: "2026-01-31", sellerId: bob.userId } }],
+      },
+      alice,
+    );
+    expect(viaBatch.data?.createJobs[0].input.sellerId).toBe(alice.userId);
+  });
+});
+
+describe("jobs the platform runs on a user's behalf", () => {
+  it("cannot be cancelled or retried by that user (a review's author cannot stop its moderation), only by admins", async () => {
+    const moderation = await h.db.primary.job.create({
+      data: { type: "MODERATION", input: { reviewId: "00000000-0000-4000-8000-000000000001", body: "x" }, requestedBy: alice.userId },
+    });
+    const cancel = `mutation($id: ID!) { cancelJob(id: $id) { status } }`;
+    expect((await h.gql(cancel, { id: moderation.id }, alice)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    expect(
+      (await h.gql(`mutation($id: ID!) { retryJob(id: $id) { status } }`, { id: moderation.id }, alice)).errors?.[0]?.extensions?.code,
+    ).toBe("FORBIDDEN");
+    expect((await h.db.primary.job.findUniqueOrThrow({ where: { id: moderation.id } })).status).toBe("PENDING");
+    expect((await h.gql(cancel, { id: moderation.id }, admin)).data?.cancelJob.status).toBe("CANCELLED");
+  });
+});
+
 describe("retryJob and dead letters", () => {
   const retry = `mutation($id: ID!) { retryJob(id: $id) { id status attempts error result } }`;
   const deadLetters = `query { deadLetterJobs(first: 10) { totalCount edges { node { id status error } } } }`;

@@ -21,7 +21,7 @@ const imagesQuery = `query($reps: [_Any!]!) { _entities(representations: $reps) 
   id width height format bytes dominantColor blurhash
   original { url width height format bytes } medium { url width } thumbnail { url width height } } } } }`;
 
-async function addImage(offerId: string, n: number) {
+async function addImage(offerId: string, n: number, uploadedBy = seller.userId) {
   const jobId = randomUUID();
   const variant = (file: string, width: number) => ({
     path: `images/${jobId}/${file}`,
@@ -34,7 +34,7 @@ async function addImage(offerId: string, n: number) {
     data: {
       jobId,
       offerId,
-      uploadedBy: seller.userId,
+      uploadedBy,
       width: 1600,
       height: 800,
       format: "jpeg",
@@ -56,8 +56,8 @@ describe("Offer.images", () => {
     await addImage(offerA, 2);
     const response = await h.gql(imagesQuery, {
       reps: [
-        { __typename: "Offer", id: offerA },
-        { __typename: "Offer", id: offerB },
+        { __typename: "Offer", id: offerA, seller: { id: seller.userId } },
+        { __typename: "Offer", id: offerB, seller: { id: seller.userId } },
       ],
     });
     expect(response.errors).toBeUndefined();
@@ -82,12 +82,22 @@ describe("Offer.images", () => {
     });
   });
 
+  it("shows only images the offer's seller uploaded (anyone may upload with any offerId)", async () => {
+    const offerId = randomUUID();
+    const own = await addImage(offerId, 4);
+    await addImage(offerId, 5, randomUUID()); // someone else attached an image to this offer
+    const response = await h.gql(imagesQuery, { reps: [{ __typename: "Offer", id: offerId, seller: { id: seller.userId } }] });
+    expect(response.data!._entities[0].images.map((i: { original: { url: string } }) => i.original.url)).toEqual([
+      `http://127.0.0.1:4000/files/images/${own}/original.webp`,
+    ]);
+  });
+
   it("loads the images of any number of offers with the same number of SQL statements", async () => {
     const statementsFor = async (count: number) => {
       const offers = Array.from({ length: count }, () => randomUUID());
       for (const offerId of offers.slice(0, 3)) await addImage(offerId, 3);
       const before = h.db.statementCount();
-      const response = await h.gql(imagesQuery, { reps: offers.map((id) => ({ __typename: "Offer", id })) });
+      const response = await h.gql(imagesQuery, { reps: offers.map((id) => ({ __typename: "Offer", id, seller: { id: seller.userId } })) });
       expect(response.errors).toBeUndefined();
       return h.db.statementCount() - before;
     };

@@ -3,7 +3,7 @@
  * becomes a JSON summary in the job result (totals, top offers) and a CSV of every offer's
  * figures at `reports/<jobId>.csv` under STORAGE_DIR, served by the jobs subgraph under /files/.
  */
-import { resolveStoragePath, storagePaths, writeFileAtomic } from "@agora/platform";
+import { Prisma, resolveStoragePath, storagePaths, writeFileAtomic } from "@agora/platform";
 import { z } from "zod";
 import { unrecoverable, type JobHandler } from "../platform-job.js";
 import { parseInput } from "./input.js";
@@ -11,7 +11,13 @@ import { parseInput } from "./input.js";
 const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
 const instant = z.string().refine((value) => !Number.isNaN(Date.parse(value)), "must be an ISO date or date-time");
 
-const reportInput = z.object({ from: instant, to: instant, top: z.number().int().min(1).max(100).default(10) });
+/** `sellerId`: only that seller's offers (set by the jobs service for every non-admin request). */
+const reportInput = z.object({
+  from: instant,
+  to: instant,
+  top: z.number().int().min(1).max(100).default(10),
+  sellerId: z.string().uuid().optional(),
+});
 
 interface OfferFigures {
   offer_id: string;
@@ -41,6 +47,9 @@ export const analyticsReport: JobHandler = async (ctx) => {
   const input = parseInput(reportInput, ctx.row.input);
   const { from, to } = reportRange(input.from, input.to);
   const prisma = ctx.deps.prisma;
+  const scope = input.sellerId
+    ? Prisma.sql`AND offer_id IN (SELECT id FROM offers.offers WHERE seller_id = ${input.sellerId}::uuid)`
+    : Prisma.empty;
 
   const [totals] = await prisma.$queryRaw<Totals[]>`
     SELECT count(*)::int AS events,
@@ -49,7 +58,7 @@ export const analyticsReport: JobHandler = async (ctx) => {
            count(DISTINCT user_id)::int AS unique_users,
            count(DISTINCT offer_id)::int AS offers
       FROM jobs.analytics_events
-     WHERE occurred_at >= ${from} AND occurred_at < ${to}`;
+     WHERE occurred_at >= ${from} AND occurred_at < ${to} ${scope}`;
   ctx.progress(30);
   await ctx.throwIfCancelled();
 
@@ -59,7 +68,7 @@ export const analyticsReport: JobHandler = async (ctx) => {
            count(*) FILTER (WHERE type = 'SEARCH')::int AS search_results,
            count(DISTINCT user_id) FILTER (WHERE type = 'OFFER_VIEW')::int AS unique_viewers
       FROM jobs.analytics_events
-     WHERE occurred_at >= ${from} AND occurred_at < ${to} AND offer_id IS NOT NULL
+     WHERE occurred_at >= ${from} AND occurred_at < ${to} AND offer_id IS NOT NULL ${scope}
      GROUP BY offer_id
      ORDER BY views DESC, search_results DESC, offer_id`;
   ctx.progress(70);

@@ -150,7 +150,7 @@ export type Offer = {
   __typename?: "Offer";
   id: Scalars["ID"]["output"];
   seller: User;
-  /** Processed images, oldest first. */
+  /** Processed images uploaded by the offer's seller, oldest first (images others attached are never shown). */
   images: Array<OfferImage>;
   /**
    * Daily statistics for every UTC day from the day of `from` to the day before `to` (days without
@@ -328,7 +328,12 @@ export type FederationTypes = {
 export type FederationReferenceTypes = {
   Job: { __typename: "Job" } & GraphQLRecursivePick<FederationTypes["Job"], { id: true }>;
   Offer: { __typename: "Offer" } & GraphQLRecursivePick<FederationTypes["Offer"], { id: true }> &
-    (Record<PropertyKey, never> | GraphQLRecursivePick<FederationTypes["Offer"], { seller: { id: true } }>);
+    (
+      | Record<PropertyKey, never>
+      | GraphQLRecursivePick<FederationTypes["Offer"], { seller: { id: true } }>
+      | GraphQLRecursivePick<FederationTypes["Offer"], { seller: { id: true } }>
+      | GraphQLRecursivePick<FederationTypes["Offer"], { seller: { id: true } }>
+    );
 };
 
 /** Mapping between all available schema types and the resolvers types */

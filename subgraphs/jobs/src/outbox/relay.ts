@@ -12,12 +12,12 @@
  * poll; the poll (OUTBOX_POLL_MS) catches everything else (Redis outages, other processes' rows,
  * crashes between commit and trigger).
  */
-import { bullPriority, type Logger, type PrismaClient, type Db } from "@agora/platform";
+import { backoffStrategyName, bullPriority, type Logger, type PrismaClient, type Db } from "@agora/platform";
 import type { JobsOptions } from "bullmq";
 import { withTimeout, type JobQueues } from "../queue/job-queues.js";
 
 /** Name of the custom backoff strategy the workers register in their Worker settings. */
-export const backoffStrategyName = "exponential-jitter";
+export { backoffStrategyName };
 
 export interface OutboxRelayOptions {
   /** The primary database. */

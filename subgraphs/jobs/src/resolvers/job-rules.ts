@@ -13,6 +13,12 @@ const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
 const clientTypes: ReadonlySet<Db.JobType> = new Set(["NOOP", "ANALYTICS_REPORT", "SEARCH_REINDEX"]);
 const adminOnlyTypes: ReadonlySet<Db.JobType> = new Set(["SEARCH_REINDEX"]);
 
+/**
+ * Analytics reports cover the requester's own offers (`sellerId`), or every offer for admins: a
+ * seller must not learn other sellers' figures (Offer.stats has the same rule).
+ */
+export const reportScope = (identity: Identity): { sellerId?: string } => (isAdmin(identity) ? {} : { sellerId: identity.userId });
+
 /** Owner or admin; everyone else sees nothing (null / NOT_FOUND), not even that the job exists. */
 export const canSeeJob = (identity: Identity, job: JobRow) => isAdmin(identity) || job.requestedBy === identity.userId;
 
@@ -79,6 +85,7 @@ export function validateJobBatch(identity: Identity, requests: readonly CreateJo
       // Kept as given (the worker reads a date-only `to` as "through that day"); checked the same way.
       const to = typeof input.to === "string" && dateOnly.test(input.to) ? new Date(Date.parse(input.to) + dayMs) : input.to;
       requireDateRange(input.from, to, `${field}.input`);
+      return { type: request.type, priority, input: { ...input, ...reportScope(identity) } as Prisma.InputJsonObject };
     }
     return { type: request.type, priority, input: input as Prisma.InputJsonObject };
   });

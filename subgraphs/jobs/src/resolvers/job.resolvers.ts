@@ -4,7 +4,13 @@ import { cancelPendingJob, findJob, insertJobs, listJobs, requestCancellation, r
 import type { JobRow } from "../data/models.js";
 import type { Resolvers } from "../generated/graphql.js";
 import { withTimeout } from "../queue/job-queues.js";
-import { canSeeJob, requireDateRange, validateJobBatch } from "./job-rules.js";
+import { canSeeJob, reportScope, requireDateRange, validateJobBatch } from "./job-rules.js";
+
+/**
+ * Job types the platform runs on a user's behalf but that the user must not steer: a review's
+ * author cancelling the MODERATION job of their own review would keep it unmoderated.
+ */
+const systemJobTypes: ReadonlySet<JobRow["type"]> = new Set(["MODERATION", "ANALYTICS_ROLLUP", "MAINTENANCE", "SEARCH_REINDEX"]);
 
 /** A job the caller may act on, read from the primary (a mutation decides on current state). */
 async function ownJobForUpdate(ctx: Context, rawId: string): Promise<JobRow> {
@@ -12,6 +18,8 @@ async function ownJobForUpdate(ctx: Context, rawId: string): Promise<JobRow> {
   const id = requireUuid(rawId);
   const job = await findJob(ctx.db.write, id);
   if (!job || !canSeeJob(identity, job)) throw notFound("Job", id);
+  if (systemJobTypes.has(job.type) && !isAdmin(identity))
+    throw forbidden(`${job.type} jobs are run by the platform; only admins can cancel or retry them.`);
   return job;
 }
 
@@ -81,7 +89,7 @@ export const jobResolvers: Resolvers = {
         {
           type: "ANALYTICS_REPORT",
           priority: 0,
-          input: { from: from.toISOString(), to: to.toISOString() },
+          input: { from: from.toISOString(), to: to.toISOString(), ...reportScope(identity) },
           requestedBy: identity.userId,
           maxAttempts: ctx.services.settings.maxAttempts,
         },

@@ -17,7 +17,13 @@ function variant(image: OfferImageRow, name: VariantName): ImageVariantModel {
 export const offerResolvers: Resolvers = {
   Offer: {
     __resolveReference: (reference) => ({ id: reference.id, seller: "seller" in reference ? (reference.seller ?? null) : null }),
-    images: (offer, _args, ctx) => ctx.loaders.imagesByOfferId.load(offer.id),
+    // Any signed-in user may upload with any offerId (this service cannot see offers), so only the
+    // seller's own uploads are shown: the seller id comes from the offers subgraph via @requires.
+    async images(offer, _args, ctx) {
+      const images = await ctx.loaders.imagesByOfferId.load(offer.id);
+      const sellerId = offer.seller?.id;
+      return sellerId ? images.filter((image) => image.uploadedBy === sellerId) : [];
+    },
     async stats(offer, { from, to }, ctx) {
       const identity = requireIdentity(ctx.identity);
       if (!isAdmin(identity) && offer.seller?.id !== identity.userId)
