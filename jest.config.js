@@ -26,5 +26,6 @@ export default {
   ],
   globalSetup: "<rootDir>/packages/platform/src/testing/global-setup.mjs",
   globalTeardown: "<rootDir>/packages/platform/src/testing/global-teardown.mjs",
-  testTimeout: 30000,
+  // Generous: several tests start real processes, which can be slow on a loaded 2-core machine.
+  testTimeout: 60000,
 };

@@ -69,10 +69,13 @@ it("cleans up orphaned uploads and expired refresh tokens", async () => {
   const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
   const live = await h.insertJob({ type: "IMAGE_PROCESSING" });
   const done = await h.insertJob({ type: "IMAGE_PROCESSING" });
-  await h.prisma.job.update({ where: { id: done.id }, data: { status: "FAILED" } });
+  await h.prisma.job.update({ where: { id: done.id }, data: { status: "COMPLETED" } });
+  const failed = await h.insertJob({ type: "IMAGE_PROCESSING" });
+  await h.prisma.job.update({ where: { id: failed.id }, data: { status: "FAILED" } });
   const files = {
     live: `${live.id}.jpg`,
-    failed: `${done.id}.png`,
+    completed: `${done.id}.png`,
+    failed: `${failed.id}.png`,
     unknown: `${randomUUID()}.jpg`,
     junk: "junk.bin",
     fresh: `${randomUUID()}.jpg`,
@@ -91,7 +94,8 @@ it("cleans up orphaned uploads and expired refresh tokens", async () => {
   await h.startWorker({ WORKER_QUEUES: "maintenance" });
   const row = await h.submit({ type: "MAINTENANCE", input: { task: "cleanup" } });
   const result = (await h.waitForStatus(row.id, "COMPLETED")).result;
-  expect(result).toEqual({ task: "cleanup", uploads: { scanned: 5, deleted: 3 }, refreshTokens: { deleted: 1 } });
-  expect((await readdir(uploads)).sort()).toEqual([files.fresh, files.live].sort());
+  expect(result).toEqual({ task: "cleanup", uploads: { scanned: 6, deleted: 3 }, refreshTokens: { deleted: 1 } });
+  // A failed job's upload stays: retryJob needs it.
+  expect((await readdir(uploads)).sort()).toEqual([files.fresh, files.live, files.failed].sort());
   expect(await h.prisma.refreshToken.count({ where: { userId: user.id } })).toBe(2);
 });

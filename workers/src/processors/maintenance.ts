@@ -1,8 +1,9 @@
 /**
  * House-keeping, run hourly by a BullMQ job scheduler (and on demand as a MAINTENANCE job with
  * `{ task?: "cleanup" | "cleanup-uploads" | "cleanup-refresh-tokens" }`):
- * - uploads older than UPLOAD_ORPHAN_AGE_MS whose job is not PENDING or PROCESSING (finished jobs
- *   delete their upload themselves; this catches crashes, failed and cancelled jobs);
+ * - uploads older than UPLOAD_ORPHAN_AGE_MS whose job is gone or COMPLETED (completed jobs delete
+ *   their upload themselves; this catches crashes). FAILED and CANCELLED jobs keep theirs, since
+ *   `retryJob` needs the file: an upload lives as long as a retry is possible;
  * - refresh tokens that expired more than a day ago (users.refresh_tokens; the users subgraph
  *   never accepts them, this only keeps the table small).
  */
@@ -36,7 +37,7 @@ export async function cleanUpOrphanedUploads(deps: WorkerDeps, now = Date.now())
   for (let i = 0; i < ids.length; i += 1000) {
     const batch = ids.slice(i, i + 1000);
     const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
-      SELECT id::text FROM jobs.jobs WHERE id = ANY(${batch}::uuid[]) AND status IN ('PENDING', 'PROCESSING')`;
+      SELECT id::text FROM jobs.jobs WHERE id = ANY(${batch}::uuid[]) AND status IN ('PENDING', 'PROCESSING', 'FAILED', 'CANCELLED')`;
     for (const row of rows) live.add(row.id);
   }
   let deleted = 0;
