@@ -44,7 +44,7 @@ async function checkPostgres() {
   } catch (error) {
     fail(
       `PostgreSQL is not answering at ${host(databaseUrl)} (${(error as Error).message}).\n` +
-        `  Start it:  pg_ctlcluster --skip-systemctl-redirect 15 main start   (Debian)\n` +
+        `  Start it:  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start   (Debian)\n` +
         `  or point DATABASE_URL at a running server (now: ${databaseUrl}).`,
     );
   }

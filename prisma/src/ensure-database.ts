@@ -15,7 +15,7 @@ export async function ensureDatabase(url: string): Promise<void> {
   } catch (error) {
     throw new Error(
       `PostgreSQL did not answer at ${target.host} (${(error as Error).message}). ` +
-        "Start it (Debian: pg_ctlcluster --skip-systemctl-redirect 15 main start) or set DATABASE_URL.",
+        "Start it (Debian: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set DATABASE_URL.",
     );
   }
   try {

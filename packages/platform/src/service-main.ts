@@ -19,7 +19,7 @@ export async function checkPostgres(db: Database, url: string): Promise<void> {
     const where = new URL(url);
     throw new Error(
       `PostgreSQL is not reachable at ${where.host}${where.pathname} (${(error as Error).message}). ` +
-        "Start it (Debian: pg_ctlcluster --skip-systemctl-redirect 15 main start), run `pnpm db:migrate`, or set DATABASE_URL.",
+        "Start it (Debian: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start), run `pnpm db:migrate`, or set DATABASE_URL.",
     );
   }
 }
