@@ -4,6 +4,7 @@
  * batches; Offer.rating aggregates are computed from the inserted reviews in one statement.
  */
 import type { PrismaClient } from "@agora/platform";
+import { categories } from "@agora/offers/categories";
 
 export interface SeedOptions {
   users: number;
@@ -23,20 +24,8 @@ export const demoAccounts = [
   { email: "bob@agora.test", displayName: "Bob Buyer", role: "USER" as const },
 ];
 
-export const seedCategories = [
-  "electronics",
-  "furniture",
-  "clothing",
-  "books",
-  "sports",
-  "toys",
-  "garden",
-  "vehicles",
-  "music",
-  "services",
-  "home",
-  "collectibles",
-] as const;
+/** The offers subgraph's own list, so seeded offers always validate. */
+export const seedCategories = categories;
 
 const firstNames = [
   "Anna",
