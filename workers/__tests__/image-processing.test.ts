@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
-import { createHarness, type Harness } from "./support/harness.js";
+import { createHarness, waitFor, type Harness } from "./support/harness.js";
 
 jest.setTimeout(90_000);
 
@@ -116,6 +116,8 @@ it("finds the upload by job id and overwrites its outputs when the job runs agai
   // Re-run (as after a reset): same paths, same OfferImage row, no duplicates.
   await upload(row.id, png, "png");
   await h.prisma.job.update({ where: { id: row.id }, data: { status: "PENDING" } });
+  // The row is COMPLETED a moment before BullMQ moves the job (and releases its lock): wait for that.
+  await waitFor("BullMQ to complete the job", async () => (await h.queue("image-processing").getJobState(row.id)) === "completed");
   await (await h.queue("image-processing").getJob(row.id))!.remove();
   await h.enqueue(await h.job(row.id));
   await h.waitForStatus(row.id, "COMPLETED");

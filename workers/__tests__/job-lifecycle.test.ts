@@ -146,6 +146,8 @@ it("processes the same job delivered twice once", async () => {
   const done = await h.waitForStatus(row.id, "COMPLETED");
 
   // Delivered again after completion (the BullMQ job gone, added anew): the row does not move.
+  // The row is COMPLETED a moment before BullMQ moves the job (and releases its lock): wait for that.
+  await waitFor("BullMQ to complete the job", async () => (await h.queue("maintenance").getJobState(row.id)) === "completed");
   const bullJob = await h.queue("maintenance").getJob(row.id);
   await bullJob!.remove();
   const again = await h.enqueue(row);
