@@ -16,8 +16,8 @@ import {
   createFormatError,
   createHttpHandler,
   createMetrics,
-  listen,
   sendJson,
+  serveHandler,
   type Logger,
   type RouteHandler,
   type RunningServer,
@@ -120,21 +120,5 @@ export async function createGateway(
     },
     context: (req) => createGatewayContext(req, accessTokens),
   });
-  const open: RunningServer[] = [];
-  let stopped = false;
-  return {
-    apollo,
-    async listen(port, host) {
-      const running = await listen(handler, port, host, (error) => log.error({ err: error }, "request failed"));
-      open.push(running);
-      return running;
-    },
-    async stop() {
-      const closing = open.splice(0);
-      if (stopped) return;
-      stopped = true;
-      await Promise.all(closing.map((s) => s.close()));
-      await apollo.stop();
-    },
-  };
+  return { apollo, ...serveHandler(handler, log, () => apollo.stop()) };
 }

@@ -171,3 +171,30 @@ export async function listen(
       }),
   };
 }
+
+/**
+ * `listen` (any number of times, e.g. on port 0 in tests) and an idempotent `stop` that closes
+ * every listener, then runs `onStop` once (e.g. stopping Apollo Server).
+ */
+export function serveHandler(
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  log: { error(details: object, message: string): void },
+  onStop: () => Promise<void>,
+): { listen(port: number, host?: string): Promise<RunningServer>; stop(): Promise<void> } {
+  const open: RunningServer[] = [];
+  let stopped = false;
+  return {
+    async listen(port, host) {
+      const running = await listen(handler, port, host, (error) => log.error({ err: error }, "request failed"));
+      open.push(running);
+      return running;
+    },
+    async stop() {
+      const closing = open.splice(0);
+      if (stopped) return;
+      stopped = true;
+      await Promise.all(closing.map((s) => s.close()));
+      await onStop();
+    },
+  };
+}

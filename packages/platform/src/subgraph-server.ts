@@ -10,7 +10,7 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph";
 import type { DocumentNode } from "graphql";
 import { createFormatError } from "./errors.js";
-import { createHttpHandler, listen, sendJson, type RouteHandler, type RunningServer } from "./http-server.js";
+import { createHttpHandler, sendJson, serveHandler, type RouteHandler, type RunningServer } from "./http-server.js";
 import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.js";
 import type { Database, PrismaClient } from "./database.js";
 import type { Logger } from "./logger.js";
@@ -164,22 +164,5 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
     },
   });
 
-  const open: RunningServer[] = [];
-  let stopped = false;
-  return {
-    apollo,
-    metrics,
-    async listen(port, host) {
-      const running = await listen(handler, port, host, (error) => runtime.log.error({ err: error }, "request failed"));
-      open.push(running);
-      return running;
-    },
-    async stop() {
-      const closing = open.splice(0);
-      if (stopped) return;
-      stopped = true;
-      await Promise.all(closing.map((s) => s.close()));
-      await apollo.stop();
-    },
-  };
+  return { apollo, metrics, ...serveHandler(handler, runtime.log, () => apollo.stop()) };
 }
