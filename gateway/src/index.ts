@@ -5,9 +5,7 @@ import { createGateway } from "./server.js";
 const config = loadGatewayConfig();
 const log = createLogger("gateway", config.LOG_LEVEL);
 const gateway = await createGateway(config, log);
-const running = await gateway.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
-log.info({ url: `${running.url}/graphql` }, "gateway listening");
-
+// Handlers before listening: a supervisor may signal as soon as the port answers.
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
@@ -17,3 +15,5 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     void gateway.stop().then(() => process.exit(0));
   });
 }
+const running = await gateway.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
+log.info({ url: `${running.url}/graphql` }, "gateway listening");

@@ -20,7 +20,6 @@ try {
   console.error(`workers: cannot start: ${(error as Error).message}`);
   process.exit(1);
 }
-log.info({ healthUrl: pool.healthUrl, consumes: pool.consumes, schedules: pool.schedules, pid: process.pid }, "workers ready");
 
 const stop = async (signal: string) => {
   log.info({ signal }, "stopping: no new jobs, finishing active ones");
@@ -28,5 +27,7 @@ const stop = async (signal: string) => {
   log.info({ finished }, "workers stopped");
   process.exit(finished ? 0 : 1);
 };
+// Handlers first, then "ready": whoever waits for that line may signal us at once.
 process.once("SIGTERM", () => void stop("SIGTERM"));
 process.once("SIGINT", () => void stop("SIGINT"));
+log.info({ healthUrl: pool.healthUrl, consumes: pool.consumes, schedules: pool.schedules, pid: process.pid }, "workers ready");

@@ -63,8 +63,6 @@ export async function serveUntilSignalled(
   host = "0.0.0.0",
   onStop: () => Promise<void> = async () => {},
 ): Promise<void> {
-  const running = await server.listen(port, host);
-  runtime.log.info({ url: `${running.url}/graphql` }, `${name} subgraph listening`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -76,6 +74,9 @@ export async function serveUntilSignalled(
     runtime.redis?.disconnect();
     process.exit(0);
   };
+  // Handlers before listening: a supervisor may signal as soon as the port answers.
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  const running = await server.listen(port, host);
+  runtime.log.info({ url: `${running.url}/graphql` }, `${name} subgraph listening`);
 }
