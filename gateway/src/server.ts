@@ -16,6 +16,7 @@ import {
   createFormatError,
   createHttpHandler,
   createMetrics,
+  metricsPlugin,
   sendJson,
   serveHandler,
   type Logger,
@@ -74,18 +75,7 @@ export async function createGateway(
       config.NODE_ENV === "production"
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
-      {
-        async requestDidStart() {
-          const end = metrics.duration.startTimer();
-          return {
-            async willSendResponse({ operationName, errors }) {
-              const operation = operationName ?? "anonymous";
-              end({ operation });
-              metrics.requests.inc({ operation, outcome: errors?.length ? "error" : "ok" });
-            },
-          };
-        },
-      },
+      metricsPlugin<GatewayContext>(metrics),
     ],
   });
   await apollo.start();

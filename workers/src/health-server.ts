@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Queue } from "bullmq";
-import { describeRedisUrl, listen, sendJson, type QueueName, type RunningServer } from "@agora/platform";
+import { describeRedisUrl, listen, sendJson, withTimeout, type QueueName, type RunningServer } from "@agora/platform";
 import type { WorkerDeps } from "./deps.js";
 import { scheduleStatsKey, schedules } from "./schedules.js";
 
@@ -19,14 +19,6 @@ export interface HealthSource {
 
 const checkTimeoutMs = 2000;
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${checkTimeoutMs} ms`)), checkTimeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 export async function healthReport(source: HealthSource): Promise<{ ok: boolean; body: Record<string, unknown> }> {
   const { deps } = source;
   const redis: Record<string, unknown> = { url: describeRedisUrl(deps.config.REDIS_URL), reachable: true };
@@ -34,9 +26,13 @@ export async function healthReport(source: HealthSource): Promise<{ ok: boolean;
   const queues: Record<string, unknown> = {};
   let scheduleStats: Record<string, string> = {};
   try {
-    await withTimeout(deps.redis.ping(), "Redis");
+    await withTimeout(deps.redis.ping(), checkTimeoutMs, "Redis");
     for (const [name, queue] of source.queues) {
-      const counts = await withTimeout(queue.getJobCounts("waiting", "prioritized", "active", "delayed", "failed"), "Redis");
+      const counts = await withTimeout(
+        queue.getJobCounts("waiting", "prioritized", "active", "delayed", "failed"),
+        checkTimeoutMs,
+        "Redis",
+      );
       // Platform jobs always carry a priority, so BullMQ keeps them in "prioritized" until they run.
       queues[name] = {
         waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
@@ -45,13 +41,13 @@ export async function healthReport(source: HealthSource): Promise<{ ok: boolean;
         failed: counts.failed ?? 0,
       };
     }
-    scheduleStats = await withTimeout(deps.redis.hgetall(scheduleStatsKey(deps.config.REDIS_KEY_PREFIX)), "Redis");
+    scheduleStats = await withTimeout(deps.redis.hgetall(scheduleStatsKey(deps.config.REDIS_KEY_PREFIX)), checkTimeoutMs, "Redis");
   } catch (error) {
     redis.reachable = false;
     redis.error = (error as Error).message;
   }
   try {
-    await withTimeout(deps.prisma.$queryRawUnsafe("SELECT 1"), "PostgreSQL");
+    await withTimeout(deps.prisma.$queryRawUnsafe("SELECT 1"), checkTimeoutMs, "PostgreSQL");
   } catch (error) {
     postgres.reachable = false;
     postgres.error = (error as Error).message;

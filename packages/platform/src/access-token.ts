@@ -3,11 +3,11 @@
  * The algorithm is pinned (HS256) so `alg: none` and algorithm-confusion tokens are refused; issuer
  * and audience are checked.
  */
-import { jwtVerify, SignJWT, errors as joseErrors } from "jose";
+import { errors as joseErrors } from "jose";
 import { z } from "zod";
 import { unauthenticated } from "./errors.js";
 import { devSecret } from "./config.js";
-import { roles, type Identity, type Role } from "./identity.js";
+import { signIdentityJwt, verifyIdentityJwt, type Identity, type IdentityJwtSettings } from "./identity.js";
 
 export const accessTokenEnv = {
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").default(devSecret),
@@ -16,12 +16,7 @@ export const accessTokenEnv = {
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),
 };
 
-export interface AccessTokenSettings {
-  secret: string;
-  issuer: string;
-  audience: string;
-  ttlSeconds: number;
-}
+export type AccessTokenSettings = IdentityJwtSettings;
 
 export function accessTokenSettings(config: {
   JWT_SECRET: string;
@@ -37,33 +32,21 @@ export function accessTokenSettings(config: {
   };
 }
 
-const algorithm = "HS256";
-const key = (secret: string) => new TextEncoder().encode(secret);
-
+/** Signed with the shared identity-JWT code (HS256 pinned; issuer and audience checked). */
 export async function issueAccessToken(identity: Identity, settings: AccessTokenSettings): Promise<string> {
-  return new SignJWT({ role: identity.role })
-    .setProtectedHeader({ alg: algorithm, typ: "JWT" })
-    .setSubject(identity.userId)
-    .setIssuer(settings.issuer)
-    .setAudience(settings.audience)
-    .setIssuedAt()
-    .setExpirationTime(`${settings.ttlSeconds}s`)
-    .sign(key(settings.secret));
+  return signIdentityJwt(identity, settings);
 }
 
 /** Verifies a bearer token; throws UNAUTHENTICATED with a message saying what is wrong. */
 export async function verifyAccessToken(token: string, settings: AccessTokenSettings): Promise<Identity> {
+  let identity: Identity | null;
   try {
-    const { payload } = await jwtVerify(token, key(settings.secret), {
-      issuer: settings.issuer,
-      audience: settings.audience,
-      algorithms: [algorithm],
-    });
-    if (typeof payload.sub !== "string" || !roles.includes(payload.role as Role)) throw unauthenticated("The access token is malformed.");
-    return { userId: payload.sub, role: payload.role as Role };
+    identity = await verifyIdentityJwt(token, settings);
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw unauthenticated("The access token has expired; use refreshToken to get a new one.");
     if (error instanceof joseErrors.JOSEError) throw unauthenticated("The access token is not valid.");
     throw error;
   }
+  if (!identity) throw unauthenticated("The access token is malformed.");
+  return identity;
 }

@@ -1,3 +1,4 @@
+import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { ServerResponse } from "node:http";
 
@@ -31,3 +32,19 @@ export function createMetrics(service: string) {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Counts and times every GraphQL operation by name (gateway and subgraphs alike). */
+export function metricsPlugin<TContext extends BaseContext>(metrics: Metrics): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      const end = metrics.duration.startTimer();
+      return {
+        async willSendResponse({ operationName, errors }) {
+          const operation = operationName ?? "anonymous";
+          end({ operation });
+          metrics.requests.inc({ operation, outcome: errors?.length ? "error" : "ok" });
+        },
+      };
+    },
+  };
+}

@@ -31,6 +31,15 @@ export const queueForJobType: Record<Db.JobType, QueueName> = {
 /** Name of the custom BullMQ backoff the workers register: exponential with jitter. */
 export const backoffStrategyName = "exponential-jitter";
 
+/**
+ * End of an ANALYTICS_REPORT range from its input `to`: a date-only value (YYYY-MM-DD) means
+ * "through that day", anything else is the instant itself. The jobs service validates with it and
+ * the analytics worker reads with it, so both agree on what a range covers.
+ */
+export function reportRangeEnd(to: string): Date {
+  return /^\d{4}-\d{2}-\d{2}$/.test(to) ? new Date(Date.parse(to) + 86_400_000) : new Date(to);
+}
+
 /** BullMQ payload of every platform job. */
 export interface PlatformJobData {
   jobId: string;

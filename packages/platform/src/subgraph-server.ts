@@ -14,7 +14,8 @@ import { createHttpHandler, sendJson, serveHandler, type RouteHandler, type Runn
 import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.js";
 import type { Database, PrismaClient } from "./database.js";
 import type { Logger } from "./logger.js";
-import { createMetrics, type Metrics } from "./metrics.js";
+import { Gauge } from "prom-client";
+import { createMetrics, metricsPlugin, type Metrics } from "./metrics.js";
 import type { Redis } from "./redis.js";
 
 export interface SubgraphBaseContext {
@@ -74,27 +75,11 @@ function readYourWritesPlugin(runtime: SubgraphRuntime): ApolloServerPlugin<Subg
   };
 }
 
-function metricsPlugin(metrics: Metrics): ApolloServerPlugin<SubgraphBaseContext> {
-  return {
-    async requestDidStart() {
-      const end = metrics.duration.startTimer();
-      return {
-        async willSendResponse({ operationName, errors }) {
-          const operation = operationName ?? "anonymous";
-          end({ operation });
-          metrics.requests.inc({ operation, outcome: errors?.length ? "error" : "ok" });
-        },
-      };
-    },
-  };
-}
-
 export async function createSubgraphServer<TContext extends SubgraphBaseContext>(
   definition: SubgraphDefinition<TContext>,
   runtime: SubgraphRuntime,
 ): Promise<SubgraphServer> {
   const metrics = createMetrics(definition.name);
-  const { Gauge } = await import("prom-client");
   new Gauge({
     name: "agora_db_statements_total",
     help: "SQL statements issued by this process",

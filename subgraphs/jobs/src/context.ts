@@ -14,5 +14,5 @@ export interface JobsServices {
 export type Context = SubgraphBaseContext & { loaders: Loaders; services: JobsServices };
 
 export function createContext(base: SubgraphBaseContext, services: JobsServices): Context {
-  return { ...base, loaders: createLoaders(base.db.read), services };
+  return { ...base, loaders: createLoaders(() => base.db.read), services };
 }

@@ -3,12 +3,11 @@
  * becomes a JSON summary in the job result (totals, top offers) and a CSV of every offer's
  * figures at `reports/<jobId>.csv` under STORAGE_DIR, served by the jobs subgraph under /files/.
  */
-import { Prisma, resolveStoragePath, storagePaths, writeFileAtomic } from "@agora/platform";
+import { Prisma, reportRangeEnd, resolveStoragePath, storagePaths, writeFileAtomic } from "@agora/platform";
 import { z } from "zod";
 import { unrecoverable, type JobHandler } from "../platform-job.js";
 import { parseInput } from "./input.js";
 
-const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
 const instant = z.string().refine((value) => !Number.isNaN(Date.parse(value)), "must be an ISO date or date-time");
 
 /** `sellerId`: only that seller's offers (set by the jobs service for every non-admin request). */
@@ -34,11 +33,9 @@ interface Totals {
   offers: number;
 }
 
-const dayMs = 24 * 60 * 60 * 1000;
-
 export function reportRange(from: string, to: string): { from: Date; to: Date } {
   const start = new Date(from);
-  const end = dateOnly.test(to) ? new Date(Date.parse(to) + dayMs) : new Date(to);
+  const end = reportRangeEnd(to);
   if (!(start < end)) throw unrecoverable(`Invalid job input: from (${from}) must be before to (${to})`);
   return { from: start, to: end };
 }

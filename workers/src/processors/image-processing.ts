@@ -23,7 +23,8 @@ const imageInput = z
   })
   .passthrough();
 
-const uploadExtensions = ["jpg", "jpeg", "png", "webp", "gif", "avif", "tif", "tiff", "heic", "heif"];
+/** The types POST /upload accepts (by magic bytes), i.e. every extension an upload can have. */
+const uploadExtensions = ["jpg", "png", "webp", "gif", "avif"];
 
 async function findUpload(storageDir: string, jobId: string, given: string | undefined): Promise<string | null> {
   const candidates = given ? [given] : uploadExtensions.map((ext) => storagePaths.upload(jobId, ext));

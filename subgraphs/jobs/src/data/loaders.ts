@@ -23,18 +23,19 @@ function fillDays(range: DayRange, rows: Map<string, OfferDayStatsModel>): Offer
   return days;
 }
 
-export function createLoaders(read: PrismaClient) {
+/** `read` is asked per batch: a mutation switches this request's reads to the primary. */
+export function createLoaders(read: () => PrismaClient) {
   return {
     jobById: new DataLoader<string, JobRow | null>(async (ids) => {
       const valid = ids.filter(isUuid);
-      const rows = valid.length ? await findJobsByIds(read, valid) : [];
+      const rows = valid.length ? await findJobsByIds(read(), valid) : [];
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),
 
     imagesByOfferId: new DataLoader<string, OfferImageRow[]>(async (offerIds) => {
       const valid = offerIds.filter(isUuid).map((id) => id.toLowerCase());
-      const byOffer = valid.length ? await findImagesByOfferIds(read, valid) : new Map<string, OfferImageRow[]>();
+      const byOffer = valid.length ? await findImagesByOfferIds(read(), valid) : new Map<string, OfferImageRow[]>();
       return offerIds.map((id) => byOffer.get(id.toLowerCase()) ?? []);
     }),
 
@@ -52,7 +53,7 @@ export function createLoaders(read: PrismaClient) {
         await Promise.all(
           [...ranges.entries()].map(async ([rangeKey, { range, offerIds }]) => {
             if (offerIds.size === 0) return;
-            for (const row of await findDailyStats(read, [...offerIds], range)) {
+            for (const row of await findDailyStats(read(), [...offerIds], range)) {
               const key = `${row.offerId}|${rangeKey}`;
               const days = found.get(key) ?? new Map<string, OfferDayStatsModel>();
               days.set(dayKey(row.day), {

@@ -12,9 +12,9 @@
  * poll; the poll (OUTBOX_POLL_MS) catches everything else (Redis outages, other processes' rows,
  * crashes between commit and trigger).
  */
-import { backoffStrategyName, bullPriority, type Logger, type PrismaClient, type Db } from "@agora/platform";
+import { backoffStrategyName, bullPriority, withTimeout, type Logger, type PrismaClient, type Db } from "@agora/platform";
 import type { JobsOptions } from "bullmq";
-import { withTimeout, type JobQueues } from "../queue/job-queues.js";
+import type { JobQueues } from "../queue/job-queues.js";
 
 /** Name of the custom backoff strategy the workers register in their Worker settings. */
 export { backoffStrategyName };

@@ -1,13 +1,12 @@
 /** Who may see and create which jobs, and what a valid job input is. Each check throws the
  * platform's public errors, naming the field. */
-import { badUserInput, forbidden, isAdmin, type Db, type Identity, type Prisma } from "@agora/platform";
+import { badUserInput, forbidden, isAdmin, reportRangeEnd, type Db, type Identity, type Prisma } from "@agora/platform";
 import type { JobRow } from "../data/models.js";
 
 export const maxJobsPerBatch = 100;
 export const maxInputBytes = 16 * 1024;
 export const maxRangeDays = 366;
 const dayMs = 86_400_000;
-const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Types a client may create through createJobs; the rest come from /upload, reviews or schedules. */
 const clientTypes: ReadonlySet<Db.JobType> = new Set(["NOOP", "ANALYTICS_REPORT", "SEARCH_REINDEX"]);
@@ -83,7 +82,7 @@ export function validateJobBatch(identity: Identity, requests: readonly CreateJo
       throw badUserInput(`"${field}.input" must be at most ${maxInputBytes} bytes of JSON.`, `${field}.input`);
     if (request.type === "ANALYTICS_REPORT") {
       // Kept as given (the worker reads a date-only `to` as "through that day"); checked the same way.
-      const to = typeof input.to === "string" && dateOnly.test(input.to) ? new Date(Date.parse(input.to) + dayMs) : input.to;
+      const to = typeof input.to === "string" ? reportRangeEnd(input.to) : input.to;
       requireDateRange(input.from, to, `${field}.input`);
       return { type: request.type, priority, input: { ...input, ...reportScope(identity) } as Prisma.InputJsonObject };
     }

@@ -1,9 +1,18 @@
-import { conflict, forbidden, isAdmin, notFound, parsePage, requireIdentity, requireUuid, badUserInput } from "@agora/platform";
+import {
+  conflict,
+  forbidden,
+  isAdmin,
+  notFound,
+  parsePage,
+  requireIdentity,
+  requireUuid,
+  badUserInput,
+  withTimeout,
+} from "@agora/platform";
 import type { Context } from "../context.js";
 import { cancelPendingJob, findJob, insertJobs, listJobs, requestCancellation, resetForRetry } from "../data/jobs.repository.js";
 import type { JobRow } from "../data/models.js";
 import type { Resolvers } from "../generated/graphql.js";
-import { withTimeout } from "../queue/job-queues.js";
 import { canSeeJob, reportScope, requireDateRange, validateJobBatch } from "./job-rules.js";
 
 /**

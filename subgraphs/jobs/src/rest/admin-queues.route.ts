@@ -8,8 +8,8 @@
  * this page covers what operators look at, with no extra dependency.)
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ErrorCode, isAdmin, sendJson, type PrismaClient, type RouteHandler } from "@agora/platform";
-import { withTimeout, type JobQueues, type PlatformQueue } from "../queue/job-queues.js";
+import { ErrorCode, isAdmin, sendJson, withTimeout, type PrismaClient, type RouteHandler } from "@agora/platform";
+import type { JobQueues, PlatformQueue } from "../queue/job-queues.js";
 import { requireRestIdentity, RestError, sendRestError } from "./rest-support.js";
 
 export interface AdminQueuesDependencies {
