@@ -11,9 +11,12 @@ beforeAll(async () => {
   stack = await startStack({ label: "authz", seed: { users: 10, offers: 10, reviewsPerOffer: 2 } });
   sql = new pg.Client({ connectionString: stack.databaseUrl });
   await sql.connect();
-  [alice, bob, admin, moderator] = await Promise.all(
-    ["alice@agora.test", "bob@agora.test", "admin@agora.test", "moderator@agora.test"].map((e) => stack.login(e)),
-  );
+  [alice, bob, admin, moderator] = await Promise.all([
+    stack.login("alice@agora.test"),
+    stack.login("bob@agora.test"),
+    stack.login("admin@agora.test"),
+    stack.login("moderator@agora.test"),
+  ]);
 });
 afterAll(async () => {
   await sql.end();
