@@ -101,24 +101,37 @@ function startService(name: string, script: string, extraEnv: Record<string, str
   children.push({ name, child });
 }
 
+/** Stops one child: SIGTERM, then SIGKILL if it outlives `killAfterMs`. */
+function stopChild(child: ChildProcess, killAfterMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/**
+ * Stops the platform from the front to the back: the gateway first (so no new request reaches a
+ * subgraph that is going away), then the subgraphs, the workers last (they finish their active jobs).
+ * Each group gets longer than its own drain or shutdown timeout before SIGKILL.
+ */
 async function stopAll(exitCode = 0) {
   if (stopping) return;
   stopping = true;
   console.log("\nStopping Agora…");
-  await Promise.all(
-    children.map(
-      ({ child }) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-          child.once("exit", () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill("SIGTERM");
-        }),
-    ),
-  );
+  const httpDrainMs = Number(env.SHUTDOWN_DELAY_MS ?? 0) + Number(env.SHUTDOWN_GRACE_MS ?? 10_000);
+  const order: { group: (name: string) => boolean; killAfterMs: number }[] = [
+    { group: (name) => name.startsWith("gateway"), killAfterMs: httpDrainMs + 5_000 },
+    { group: (name) => !name.startsWith("gateway") && !name.startsWith("worker"), killAfterMs: httpDrainMs + 5_000 },
+    { group: (name) => name.startsWith("worker"), killAfterMs: Number(env.WORKER_SHUTDOWN_TIMEOUT_MS ?? 25_000) + 10_000 },
+  ];
+  for (const { group, killAfterMs } of order) {
+    await Promise.all(children.filter(({ name }) => group(name)).map(({ child }) => stopChild(child, killAfterMs)));
+  }
   console.log("Stopped.");
   process.exit(exitCode);
 }

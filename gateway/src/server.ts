@@ -67,7 +67,7 @@ export async function createGateway(
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
-    // index.ts owns SIGTERM/SIGINT; Apollo's own handlers would race it and keep the process alive.
+    // index.ts owns SIGTERM/SIGINT (onTerminationSignal); Apollo's own would race the drain.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: development,
     formatError: createFormatError({ exposeDetails: development, onInternalError: (error) => log.error({ err: error }, "internal error") }),
@@ -110,5 +110,6 @@ export async function createGateway(
     },
     context: (req) => createGatewayContext(req, accessTokens),
   });
-  return { apollo, ...serveHandler(handler, log, () => apollo.stop()) };
+  const drain = { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS };
+  return { apollo, ...serveHandler(handler, log, () => apollo.stop(), drain) };
 }

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { GraphQLError } from "graphql";
 import { ErrorCode, httpStatusFor } from "./errors.js";
+import { createLifecycle, drainHttpServer, sleep, type DrainOptions, type Lifecycle } from "./graceful-shutdown.js";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -142,7 +143,8 @@ export interface RunningServer {
   server: Server;
   port: number;
   url: string;
-  close(): Promise<void>;
+  /** Drains: stops accepting, lets requests in flight finish within `graceMs`, then closes the rest. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function listen(
@@ -150,8 +152,11 @@ export async function listen(
   port: number,
   host = "0.0.0.0",
   onError?: (error: unknown) => void,
+  lifecycle: Lifecycle = createLifecycle(),
 ): Promise<RunningServer> {
   const server = createServer((req, res) => {
+    // While draining, every response retires its connection, so keep-alive clients reconnect elsewhere.
+    if (lifecycle.draining) res.setHeader("connection", "close");
     handler(req, res).catch((error) => onError?.(error));
   });
   server.keepAliveTimeout = 65_000;
@@ -164,36 +169,54 @@ export async function listen(
     server,
     port: actualPort,
     url: `http://127.0.0.1:${actualPort}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: async (graceMs?: number) => {
+      lifecycle.draining = true;
+      await drainHttpServer(server, graceMs);
+    },
   };
 }
 
+export interface ServedHandler {
+  listen(port: number, host?: string): Promise<RunningServer>;
+  /** Zero-drop stop (see graceful-shutdown.ts); idempotent. */
+  stop(): Promise<void>;
+  /** True from the moment `stop` is called: `/health/ready` then answers 503. */
+  readonly lifecycle: Lifecycle;
+}
+
 /**
- * `listen` (any number of times, e.g. on port 0 in tests) and an idempotent `stop` that closes
- * every listener, then runs `onStop` once (e.g. stopping Apollo Server).
+ * `listen` (any number of times, e.g. on port 0 in tests) and an idempotent `stop` that drains
+ * every listener (not ready first, then in-flight requests finish), then runs `onStop` once (e.g.
+ * stopping Apollo Server).
  */
 export function serveHandler(
   handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   log: { error(details: object, message: string): void },
   onStop: () => Promise<void>,
-): { listen(port: number, host?: string): Promise<RunningServer>; stop(): Promise<void> } {
+  drain: DrainOptions = {},
+): ServedHandler {
   const open: RunningServer[] = [];
+  const lifecycle = createLifecycle();
   let stopped = false;
+  const served = async (req: IncomingMessage, res: ServerResponse) => {
+    if (lifecycle.draining && req.method === "GET" && req.url?.split("?")[0] === "/health/ready") {
+      return sendJson(res, 503, { status: "draining", message: "This instance is shutting down; use another one." });
+    }
+    return handler(req, res);
+  };
   return {
+    lifecycle,
     async listen(port, host) {
-      const running = await listen(handler, port, host, (error) => log.error({ err: error }, "request failed"));
+      const running = await listen(served, port, host, (error) => log.error({ err: error }, "request failed"), lifecycle);
       open.push(running);
       return running;
     },
     async stop() {
-      const closing = open.splice(0);
       if (stopped) return;
       stopped = true;
-      await Promise.all(closing.map((s) => s.close()));
+      lifecycle.draining = true;
+      if (drain.delayMs) await sleep(drain.delayMs);
+      await Promise.all(open.splice(0).map((s) => s.close(drain.graceMs)));
       await onStop();
     },
   };

@@ -13,6 +13,7 @@ import { createFormatError } from "./errors.js";
 import { createHttpHandler, sendJson, serveHandler, type RouteHandler, type RunningServer } from "./http-server.js";
 import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.js";
 import type { Database, PrismaClient } from "./database.js";
+import type { DrainOptions } from "./graceful-shutdown.js";
 import type { Logger } from "./logger.js";
 import { Gauge } from "prom-client";
 import { createMetrics, metricsPlugin, type Metrics } from "./metrics.js";
@@ -46,6 +47,8 @@ export interface SubgraphRuntime {
   redis?: Redis | undefined;
   redisKeyPrefix?: string;
   readYourWritesWindowMs?: number;
+  /** How `stop()` drains (SHUTDOWN_DELAY_MS, SHUTDOWN_GRACE_MS). */
+  shutdown?: DrainOptions;
 }
 
 export interface SubgraphServer {
@@ -96,7 +99,7 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
     }),
     includeStacktraceInErrorResponses: runtime.exposeErrorDetails,
     csrfPrevention: true,
-    // serveUntilSignalled owns SIGTERM/SIGINT; Apollo's own handlers would race it and keep the process alive.
+    // onTerminationSignal (service-main.ts) owns SIGTERM/SIGINT; Apollo's own would race the drain.
     stopOnTerminationSignals: false,
     // Inline (ftv1) traces only serve Apollo Studio usage reporting, which Agora does not use.
     plugins: [readYourWritesPlugin(runtime), metricsPlugin(metrics), ApolloServerPluginInlineTraceDisabled()],
@@ -149,5 +152,5 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
     },
   });
 
-  return { apollo, metrics, ...serveHandler(handler, runtime.log, () => apollo.stop()) };
+  return { apollo, metrics, ...serveHandler(handler, runtime.log, () => apollo.stop(), runtime.shutdown) };
 }
