@@ -5,8 +5,8 @@
  */
 import { createDatabase } from "@agora/platform";
 import { hashPassword } from "@agora/users/password";
-import { databaseUrlFromEnv } from "./src/database-url.js";
-import { demoAccounts, demoPassword, seedDatabase } from "./src/seed-data.js";
+import { databaseUrlFromEnv } from "@agora/prisma/database-url";
+import { demoAccounts, demoPassword, seedDatabase } from "@agora/prisma/seed-data";
 
 const counts = {
   users: Number(process.env.SEED_USERS ?? 1000),

@@ -6,14 +6,25 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { applyMigrations } from "@agora/prisma/migrations";
 import { ensureDatabase } from "@agora/prisma/ensure-database";
+import { workspaceRoot } from "./workspace-root.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = workspaceRoot();
+/**
+ * `pnpm start` runs this file compiled (scripts/dist/start.js) and starts every service from its
+ * compiled `dist/`; `pnpm dev` runs it through tsx and starts the services from their TypeScript.
+ */
+const compiled = import.meta.url.endsWith(".js");
+/** The node arguments that run a package's entry point (`src/index.ts` or `dist/index.js`). */
+function entry(packageDir: string, file = "index"): string[] {
+  return compiled
+    ? ["--conditions=compiled", "--enable-source-maps", join(root, packageDir, "dist", `${file}.js`)]
+    : ["--import", "tsx", join(root, packageDir, "src", `${file}.ts`)];
+}
 const env = process.env;
 const databaseUrl = env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -80,8 +91,8 @@ async function databaseIsEmpty(): Promise<boolean> {
 const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
 
-function startService(name: string, script: string, extraEnv: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, script)], {
+function startService(name: string, packageDir: string, extraEnv: Record<string, string> = {}) {
+  const child = spawn(process.execPath, entry(packageDir), {
     cwd: root,
     env: { ...env, NODE_OPTIONS: "", ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
@@ -164,7 +175,7 @@ const applied = await applyMigrations(databaseUrl);
 console.log(applied.length ? `Applied ${applied.length} migration(s).` : "Database schema is up to date.");
 if (await databaseIsEmpty()) {
   console.log("Empty database: seeding demo data…");
-  const seed = spawnSync(process.execPath, ["--import", "tsx", join(root, "prisma/seed.ts")], {
+  const seed = spawnSync(process.execPath, compiled ? entry("prisma", "bin/seed") : ["--import", "tsx", join(root, "prisma/seed.ts")], {
     cwd: root,
     env: { ...env, NODE_OPTIONS: "" },
     stdio: "inherit",
@@ -172,20 +183,20 @@ if (await databaseIsEmpty()) {
   if (seed.status !== 0) fail("Seeding failed (see above).");
 }
 
-startService("users", "subgraphs/users/src/index.ts", { PORT: String(ports.users) });
-startService("offers", "subgraphs/offers/src/index.ts", { PORT: String(ports.offers) });
-startService("reviews", "subgraphs/reviews/src/index.ts", {
+startService("users", "subgraphs/users", { PORT: String(ports.users) });
+startService("offers", "subgraphs/offers", { PORT: String(ports.offers) });
+startService("reviews", "subgraphs/reviews", {
   PORT: String(ports.reviews),
   OFFERS_SUBGRAPH_URL: env.OFFERS_SUBGRAPH_URL ?? localUrl(ports.offers),
 });
-startService("jobs", "subgraphs/jobs/src/index.ts", {
+startService("jobs", "subgraphs/jobs", {
   PORT: String(ports.jobs),
   PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${gatewayPort}`,
 });
 for (let i = 0; i < workerCount; i++) {
-  startService(`worker-${i + 1}`, "workers/src/index.ts", { WORKER_HEALTH_PORT: String(Number(env.WORKER_HEALTH_PORT ?? 4110) + i) });
+  startService(`worker-${i + 1}`, "workers", { WORKER_HEALTH_PORT: String(Number(env.WORKER_HEALTH_PORT ?? 4110) + i) });
 }
-startService("gateway", "gateway/src/index.ts", {
+startService("gateway", "gateway", {
   GATEWAY_PORT: String(gatewayPort),
   USERS_URL: env.USERS_URL ?? localUrl(ports.users),
   OFFERS_URL: env.OFFERS_URL ?? localUrl(ports.offers),
