@@ -23,6 +23,25 @@ export const gatewayEnv = {
     .int()
     .min(1024)
     .default(11 * 1024 * 1024),
+  /** Live events (subscriptions) are received from this Redis, under REDIS_KEY_PREFIX, where workers and subgraphs publish them. */
+  REDIS_URL: commonEnv.REDIS_URL,
+  REDIS_KEY_PREFIX: commonEnv.REDIS_KEY_PREFIX,
+  /** Open WebSocket sockets one user may hold on one gateway. @defaultValue 10 */
+  SUBSCRIPTIONS_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).default(10),
+  /** Open WebSocket sockets one client address may hold on one gateway. @defaultValue 50 */
+  SUBSCRIPTIONS_MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).default(50),
+  /** Active subscriptions per socket. @defaultValue 25 */
+  SUBSCRIPTIONS_MAX_PER_SOCKET: z.coerce.number().int().min(1).default(25),
+  /** Largest WebSocket message a client may send; larger closes the socket with 1009. @defaultValue 65536 */
+  SUBSCRIPTIONS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(65_536),
+  /** Keep-alive ping interval; a client silent for as long again is cut. 0 disables. @defaultValue 12000 */
+  SUBSCRIPTIONS_KEEPALIVE_MS: z.coerce.number().int().min(0).default(12_000),
+  /** Unsent bytes a socket may have before it is dropped as a slow consumer (close 4013). @defaultValue 1048576 */
+  SUBSCRIPTIONS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Events one subscription may have waiting before its socket is dropped as a slow consumer (4013). @defaultValue 100 */
+  SUBSCRIPTIONS_MAX_QUEUED_EVENTS: z.coerce.number().int().min(1).default(100),
+  /** How long a new subscription waits for Redis before it fails with SERVICE_UNAVAILABLE. @defaultValue 3000 */
+  SUBSCRIPTIONS_REDIS_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
+import type { GraphQLSchema } from "graphql";
 import {
   ApolloServerPluginLandingPageLocalDefault,
   ApolloServerPluginLandingPageProductionDefault,
@@ -27,11 +28,14 @@ import { AuthenticatedDataSource } from "./authenticated-data-source.js";
 import { subgraphUrls, type GatewayConfig } from "./config.js";
 import { createGatewayContext, type GatewayContext } from "./context.js";
 import { createRestProxy } from "./rest-proxy.js";
+import { createSubscriptionServer, type SubscriptionServer } from "./subscriptions/subscription-server.js";
 
 export const defaultSupergraphPath = join(dirname(fileURLToPath(import.meta.url)), "..", "supergraph.graphql");
 
 export interface Gateway {
   apollo: ApolloServer<GatewayContext>;
+  /** graphql-ws on every listener's /graphql. */
+  subscriptions: SubscriptionServer;
   listen(port: number, host?: string): Promise<RunningServer>;
   stop(): Promise<void>;
 }
@@ -63,6 +67,8 @@ export async function createGateway(
     buildService: ({ name, url }) =>
       new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, config.SUBGRAPH_TIMEOUT_MS),
   });
+  let apiSchema: GraphQLSchema | null = null;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => void (apiSchema = schema));
   const metrics = createMetrics("gateway");
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -110,6 +116,37 @@ export async function createGateway(
     },
     context: (req) => createGatewayContext(req, accessTokens),
   });
+  const subscriptions = createSubscriptionServer({
+    apollo,
+    schema: () => apiSchema,
+    accessTokens,
+    redisUrl: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    maxSocketsPerUser: config.SUBSCRIPTIONS_MAX_SOCKETS_PER_USER,
+    maxSocketsPerIp: config.SUBSCRIPTIONS_MAX_SOCKETS_PER_IP,
+    maxSubscriptionsPerSocket: config.SUBSCRIPTIONS_MAX_PER_SOCKET,
+    maxMessageBytes: config.SUBSCRIPTIONS_MAX_MESSAGE_BYTES,
+    keepAliveMs: config.SUBSCRIPTIONS_KEEPALIVE_MS,
+    maxBufferedBytes: config.SUBSCRIPTIONS_MAX_BUFFERED_BYTES,
+    maxQueuedEvents: config.SUBSCRIPTIONS_MAX_QUEUED_EVENTS,
+    redisTimeoutMs: config.SUBSCRIPTIONS_REDIS_TIMEOUT_MS,
+    log,
+    exposeErrorDetails: development,
+  });
   const drain = { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS };
-  return { apollo, ...serveHandler(handler, log, () => apollo.stop(), drain) };
+  const served = serveHandler(handler, log, () => apollo.stop(), drain);
+  return {
+    apollo,
+    subscriptions,
+    async listen(port, host) {
+      const running = await served.listen(port, host);
+      subscriptions.attach(running.server);
+      return running;
+    },
+    // Sockets first, with 1001 "going away", so clients reconnect to another gateway while this one drains HTTP.
+    async stop() {
+      await subscriptions.close();
+      await served.stop();
+    },
+  };
 }

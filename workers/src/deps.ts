@@ -1,5 +1,6 @@
 /** What processors get from the process that runs them. */
 import type { Database, Logger, PrismaClient, Redis } from "@agora/platform";
+import type { LivePublisher } from "@agora/platform/live-events";
 import type { WorkersConfig } from "./config.js";
 import type { JobRows } from "./job-rows.js";
 
@@ -11,5 +12,7 @@ export interface WorkerDeps {
   /** Command connection (not BullMQ's): analytics, schedule bookkeeping. */
   redis: Redis;
   rows: JobRows;
+  /** Live events (jobUpdated, notifications), published after each committed transition. */
+  live: LivePublisher;
   log: Logger;
 }

@@ -6,8 +6,10 @@
  */
 import { UnrecoverableError, type Job } from "bullmq";
 import type { Db, PlatformJobData } from "@agora/platform";
+import { publishJobState } from "@agora/platform/live-events";
 import type { WorkerDeps } from "./deps.js";
 import type { StartedJob } from "./job-rows.js";
+import { notifyJobFinished } from "./live-notifications.js";
 
 /** Thrown by `throwIfCancelled` when the row's cancel_requested is set; ends the row CANCELLED. */
 export class JobCancelledError extends Error {
@@ -52,14 +54,16 @@ export async function runPlatformJob(
   deps: WorkerDeps,
   handlers: JobHandlers,
 ): Promise<Record<string, unknown> | SkippedRun> {
-  const { rows, config, log } = deps;
+  const { rows, config, log, live } = deps;
   const id = bullJob.data.jobId;
   const row = await rows.start(id);
   if (!row) {
     // Finished, cancelled, failed or deleted: the same job delivered again is processed once.
     const cancelled = await rows.cancelled(id);
+    if (cancelled) await publishJobState(live, deps.prisma, id);
     return { skipped: cancelled ? "cancelled" : "not-runnable" };
   }
+  await publishJobState(live, deps.prisma, id);
 
   // Progress and the cancel flag are advisory: progress is written without waiting for it (a late
   // write is harmless, the UPDATE is guarded by status), and the flag is read from the database at
@@ -72,6 +76,8 @@ export async function runPlatformJob(
     cancelSeen ||= requested;
   };
   const afterCompleted: (() => Promise<void>)[] = [];
+  // Awaited before the final transition, so a progress event is never published after COMPLETED.
+  let progressWrite: Promise<void> = Promise.resolve();
   const ctx: JobContext = {
     row,
     bullJob,
@@ -81,7 +87,13 @@ export async function runPlatformJob(
       const value = Math.max(0, Math.min(100, Math.round(percent)));
       if (value < 100 && now - lastWrite < config.JOB_PROGRESS_THROTTLE_MS) return;
       lastWrite = now;
-      rows.progress(id, value).then(noteCancel, (error: unknown) => log.warn({ err: error, jobId: id }, "could not record progress"));
+      progressWrite = rows
+        .progress(id, value)
+        .then((requested) => {
+          noteCancel(requested);
+          return publishJobState(live, deps.prisma, id);
+        })
+        .catch((error: unknown) => log.warn({ err: error, jobId: id }, "could not record progress"));
     },
     async throwIfCancelled() {
       if (!cancelSeen && Date.now() - lastCancelCheck >= config.JOB_PROGRESS_THROTTLE_MS) noteCancel(await rows.isCancelRequested(id));
@@ -94,22 +106,27 @@ export async function runPlatformJob(
 
   try {
     const result = await handlers[row.type](ctx);
+    await progressWrite;
     if (await rows.complete(id, result)) {
+      await publishJobState(live, deps.prisma, id);
+      await notifyJobFinished(live, row, { status: "COMPLETED" });
       for (const task of afterCompleted)
         await task().catch((error: unknown) => log.warn({ err: error, jobId: id }, "after-completion step failed"));
     }
     return result;
   } catch (error) {
     if (error instanceof JobCancelledError) {
-      await rows.cancelled(id);
+      if (await rows.cancelled(id)) await publishJobState(live, deps.prisma, id);
       log.info({ jobId: id }, "job cancelled");
       return { skipped: "cancelled" };
     }
     const message = (error as Error)?.message ?? String(error);
     const final = isUnrecoverable(error) || isLastAttempt(bullJob);
     try {
-      if (final) await rows.fail(id, message);
-      else await rows.retrying(id, message);
+      await progressWrite;
+      const failed = final ? await rows.fail(id, message) : (await rows.retrying(id, message), false);
+      await publishJobState(live, deps.prisma, id);
+      if (failed) await notifyJobFinished(live, row, { status: "FAILED", error: message });
     } catch (rowError) {
       // The BullMQ outcome still follows; the 'failed' listener repairs the row later if it can.
       log.error({ err: rowError, jobId: id }, "could not record the failure on the job row");

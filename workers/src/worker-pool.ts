@@ -17,6 +17,7 @@ import {
   type QueueName,
   type RunningServer,
 } from "@agora/platform";
+import { publishJobState } from "@agora/platform/live-events";
 import { startEventDrain, type EventDrain } from "./analytics/event-drain.js";
 import { backoffStrategy } from "./backoff.js";
 import { concurrencyOf, type WorkersConfig } from "./config.js";
@@ -53,7 +54,15 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
     await checkPostgres(db, config.DATABASE_URL);
     await mkdir(config.STORAGE_DIR, { recursive: true });
 
-    const deps: WorkerDeps = { config, db, prisma: db.primary, redis, rows: new JobRows(db.primary), log };
+    const deps: WorkerDeps = {
+      config,
+      db,
+      prisma: db.primary,
+      redis,
+      rows: new JobRows(db.primary),
+      log,
+      live: { redis, keyPrefix: config.REDIS_KEY_PREFIX, log },
+    };
     const prefix = bullPrefix(config.REDIS_KEY_PREFIX);
 
     // BullMQ's blocking reads must wait as long as it takes: no per-request retry limit on this one.
@@ -87,6 +96,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
         if (!job?.finishedOn || !isPlatformJobData(job.data)) return;
         deps.rows
           .fail(job.data.jobId, error.message)
+          .then((failed) => (failed ? publishJobState(deps.live, deps.prisma, job.data.jobId) : undefined))
           .catch((rowError: unknown) => log.error({ err: rowError, jobId: job.id }, "could not mark the job row FAILED"));
       });
       workers.push(worker);

@@ -23,7 +23,7 @@ import { createUsersSubgraph } from "@agora/users";
 import { createOffersSubgraph } from "@agora/offers";
 import { createReviewsSubgraph, createHttpOfferDirectory } from "@agora/reviews";
 import { createJobsSubgraph } from "@agora/jobs";
-import { loadGatewayConfig } from "../../src/config.js";
+import { loadGatewayConfig, type GatewayConfig } from "../../src/config.js";
 import { createGateway, type Gateway } from "../../src/server.js";
 
 export const internalSecret = "e2e-internal-secret-0123456789abcdef";
@@ -37,6 +37,8 @@ export interface Stack {
   runtimes: Record<"users" | "offers" | "reviews" | "jobs", SubgraphRuntime>;
   subgraphs: Record<"users" | "offers" | "reviews" | "jobs", SubgraphServer>;
   gateway: Gateway;
+  /** The configuration the gateway was started with, for tests that start another one beside it. */
+  gatewayConfig: GatewayConfig;
   storageDir: string;
   /** Redis key prefix of this stack (REDIS_KEY_PREFIX for worker processes). */
   keyPrefix: string;
@@ -55,6 +57,8 @@ export interface StackOptions {
    * so which database served a read is observable), with read-your-writes marks in Redis.
    */
   replica?: boolean;
+  /** Extra gateway configuration (e.g. SUBSCRIPTIONS_* limits). */
+  gatewayEnv?: Record<string, string>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -84,8 +88,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const users = await createUsersSubgraph(runtimes.users, { accessToken: accessTokens, refreshTokenTtlDays: 30 });
   const offers = await createOffersSubgraph(runtimes.offers, {});
   const offersRunning = await offers.listen(0, "127.0.0.1");
+  const liveRedis = new Redis(testRedisUrl());
   const reviews = await createReviewsSubgraph(runtimes.reviews, {
     offers: createHttpOfferDirectory({ url: `${offersRunning.url}/graphql` }),
+    live: { redis: liveRedis, keyPrefix, log },
   });
   const storageDir = await mkdtemp(join(tmpdir(), "agora-e2e-"));
   const jobs = await createJobsSubgraph(runtimes.jobs, {
@@ -117,6 +123,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     REVIEWS_URL: subgraphUrls.reviews,
     JOBS_URL: subgraphUrls.jobs,
     BODY_LIMIT_BYTES: "65536",
+    REDIS_URL: testRedisUrl(),
+    REDIS_KEY_PREFIX: keyPrefix,
+    ...options.gatewayEnv,
   });
   const gateway = await createGateway(config, log);
   const gatewayRunning = await gateway.listen(0, "127.0.0.1");
@@ -131,6 +140,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     runtimes,
     subgraphs: { users, offers, reviews, jobs },
     gateway,
+    gatewayConfig: config,
     storageDir,
     keyPrefix,
     statementCount: () => Object.values(runtimes).reduce((sum, r) => sum + r.db.statementCount(), 0),
@@ -150,6 +160,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await Promise.all(Object.values(runtimes).map((r) => r.db.disconnect()));
       await rm(storageDir, { recursive: true, force: true });
       redis?.disconnect();
+      liveRedis.disconnect();
     },
   };
 }

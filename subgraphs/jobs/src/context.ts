@@ -1,5 +1,6 @@
 import type { SubgraphBaseContext } from "@agora/platform";
 import { createLoaders, type Loaders } from "./data/loaders.js";
+import type { NotificationStore } from "./data/notifications.repository.js";
 import type { OutboxRelay } from "./outbox/relay.js";
 import type { JobQueues } from "./queue/job-queues.js";
 import type { JobsSettings } from "./settings.js";
@@ -9,6 +10,7 @@ export interface JobsServices {
   settings: JobsSettings;
   relay: OutboxRelay;
   queues: JobQueues;
+  notifications: NotificationStore;
 }
 
 export type Context = SubgraphBaseContext & { loaders: Loaders; services: JobsServices };

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parse } from "graphql";
-import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import { createRedis, createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
 import { createContext, type JobsServices } from "./context.js";
 import { OutboxRelay } from "./outbox/relay.js";
 import { JobQueues } from "./queue/job-queues.js";
@@ -34,7 +34,10 @@ export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: Job
     pollMs: settings.outboxPollMs,
     redisTimeoutMs: settings.outboxRedisTimeoutMs,
   });
-  const services: JobsServices = { settings, relay, queues };
+  // Notifications are read from Redis (live-events); a command connection of its own, failing fast.
+  const notificationRedis = createRedis(settings.redisUrl, { lazyConnect: true });
+  const notifications = { redis: notificationRedis, keyPrefix: runtime.redisKeyPrefix ?? "" };
+  const services: JobsServices = { settings, relay, queues, notifications };
   const { internalSecret } = runtime;
   const db = runtime.db.primary;
 
@@ -65,6 +68,7 @@ export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: Job
       await server.stop();
       await relay.stop();
       await queues.close();
+      notificationRedis.disconnect();
     },
   };
 }

@@ -1,11 +1,14 @@
 import type { IncomingMessage } from "node:http";
 import { identityHeader, type SubgraphBaseContext } from "@agora/platform";
+import type { LivePublisher } from "@agora/platform/live-events";
 import { createLoaders, type Loaders } from "./data/loaders.js";
 import type { OfferDirectory } from "./data/offer-directory.js";
 import { viewerOf, type Viewer } from "./data/review.repository.js";
 
 export interface Services {
   offers: OfferDirectory;
+  /** Where review notifications are published; none: nobody is told (e.g. tests of this package). */
+  live?: LivePublisher | undefined;
 }
 
 export type Context = SubgraphBaseContext & {

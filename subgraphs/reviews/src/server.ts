@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import type { LivePublisher } from "@agora/platform/live-events";
 import { gql } from "graphql-tag";
 import { createContext } from "./context.js";
 import type { OfferDirectory } from "./data/offer-directory.js";
@@ -10,6 +11,8 @@ export const typeDefs = gql(readFileSync(new URL("../schema.graphql", import.met
 export interface ReviewsSubgraphOptions {
   /** Where createReview checks offers; `createHttpOfferDirectory` asks the offers subgraph. */
   offers: OfferDirectory;
+  /** Publishes REVIEW_RECEIVED and REVIEW_MODERATED notifications; omitted, none are sent. */
+  live?: LivePublisher;
 }
 
 export async function createReviewsSubgraph(runtime: SubgraphRuntime, options: ReviewsSubgraphOptions): Promise<SubgraphServer> {
@@ -18,7 +21,7 @@ export async function createReviewsSubgraph(runtime: SubgraphRuntime, options: R
       name: "reviews",
       typeDefs,
       resolvers,
-      createContext: (base, req) => createContext(base, req, { offers: options.offers }),
+      createContext: (base, req) => createContext(base, req, { offers: options.offers, live: options.live }),
     },
     runtime,
   );

@@ -4,6 +4,7 @@
  * the offer's rating aggregate together and idempotently (a retried job changes them once).
  */
 import { setModerationResult } from "@agora/reviews/moderation";
+import { notifyReviewModerated } from "@agora/reviews/notifications";
 import { z } from "zod";
 import { checkReview } from "../moderation/review-checks.js";
 import type { JobHandler } from "../platform-job.js";
@@ -20,6 +21,8 @@ export const moderation: JobHandler = async (ctx) => {
     sentiment: verdict.sentiment,
     judgedBody: body,
   });
+  // Only when this verdict is the review's status now (not overruled by a moderator, not stale).
+  if (review?.moderationStatus === verdict.status) await notifyReviewModerated(ctx.deps.live, review);
   // A review deleted meanwhile leaves nothing to moderate; the verdict is still recorded on the job.
   return { reviewId, status: verdict.status, sentiment: verdict.sentiment, flags: verdict.flags, applied: review !== null };
 };

@@ -1,5 +1,6 @@
 /** The values resolvers pass around as GraphQL parents (see ../mappers.json). */
 import type { Connection, Db } from "@agora/platform";
+import type { LiveNotification } from "@agora/platform/live-events";
 
 export type JobRow = Db.Job;
 export type OfferImageRow = Db.OfferImage;
@@ -26,4 +27,12 @@ export interface OfferDayStatsModel {
   views: number;
   searchResults: number;
   uniqueViewers: number;
+}
+
+/** A notification as stored by `@agora/platform/live-events` (Redis, 7 days). */
+export type NotificationModel = LiveNotification;
+
+/** A Review entity reference (resolved by the reviews subgraph). */
+export interface ReviewRef {
+  id: string;
 }

@@ -1,6 +1,7 @@
 import { DateTimeScalar, JSONScalar } from "@agora/platform";
 import type { Resolvers } from "../generated/graphql.js";
 import { jobResolvers } from "./job.resolvers.js";
+import { notificationResolvers } from "./notification.resolvers.js";
 import { offerResolvers } from "./offer.resolvers.js";
 
 export const resolvers: Resolvers = {
@@ -8,4 +9,6 @@ export const resolvers: Resolvers = {
   JSON: JSONScalar,
   ...jobResolvers,
   ...offerResolvers,
+  ...notificationResolvers,
+  Query: { ...jobResolvers.Query, ...notificationResolvers.Query },
 };

@@ -152,6 +152,10 @@ export const jobResolvers: Resolvers = {
     },
     input: (job) => job.input ?? {},
     requestedBy: (job) => ({ __typename: "User", id: job.requestedBy }),
+    offer: (job) => {
+      const offerId = job.type === "IMAGE_PROCESSING" ? (job.input as { offerId?: unknown } | null)?.offerId : undefined;
+      return typeof offerId === "string" ? { id: offerId } : null;
+    },
   },
 
   JobConnection: {

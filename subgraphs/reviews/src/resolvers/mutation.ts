@@ -12,6 +12,7 @@ import {
 import { setModerationResult } from "../data/moderation.js";
 import { createReview, deleteReview, updateReview, type ReviewChanges } from "../data/review.repository.js";
 import type { Resolvers } from "../generated/graphql.js";
+import { notifyReviewModerated, notifyReviewReceived } from "../live/review-notifications.js";
 
 export const maxBodyLength = 2000;
 
@@ -39,7 +40,9 @@ export const mutationResolvers: Resolvers = {
         throw badUserInput(`offer ${offerId} is ${offer.status}; only ACTIVE offers can be reviewed.`, "offerId");
       if (offer.sellerId === identity.userId) throw forbidden("You cannot review your own offer.");
 
-      return createReview(ctx.db.write, { offerId, authorId: identity.userId, rating, body });
+      const review = await createReview(ctx.db.write, { offerId, authorId: identity.userId, rating, body });
+      if (offer.sellerId) await notifyReviewReceived(ctx.services.live, review, offer.sellerId);
+      return review;
     },
 
     async updateReview(_parent, { id, input }, ctx) {
@@ -71,6 +74,7 @@ export const mutationResolvers: Resolvers = {
       const reviewId = requireUuid(id);
       const review = await setModerationResult(ctx.db.write, reviewId, { status });
       if (!review) throw notFound("review", reviewId);
+      await notifyReviewModerated(ctx.services.live, review);
       return review;
     },
   },
