@@ -163,7 +163,7 @@ describe("an analytics report, announced live (Apollo Client)", () => {
     const received: any[] = [];
     const subscription = apollo
       .subscribe({ query: gql(`subscription { notifications { id kind message downloadUrl job { id status } } }`) })
-      .subscribe({ next: (result) => void received.push(result.data?.notifications) });
+      .subscribe({ next: (result) => void received.push((result.data as { notifications?: unknown } | undefined)?.notifications) });
     try {
       // Subscribed once Redis confirmed alice's channel for this gateway.
       await until("listening", async () => (await listeners(`${stack.keyPrefix}live:user:${alice.userId}`)) === 1);
