@@ -33,7 +33,7 @@ export function liveClient(gatewayUrl: string, token?: string | (() => string), 
     webSocketImpl: WebSocket,
     lazy: false,
     retryAttempts: options.retryAttempts ?? 0,
-    retryWait: async () => sleep(100),
+    retryWait: async () => void (await sleep(100)),
     connectionParams: () => {
       const value = typeof token === "function" ? token() : token;
       return value ? { Authorization: `Bearer ${value}` } : {};
