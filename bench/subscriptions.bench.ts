@@ -1,0 +1,261 @@
+/**
+ * `pnpm bench:subscriptions`: live updates through one gateway.
+ *
+ *  1. memory per open socket: the gateway's RSS before and after BENCH_SOCKETS sockets (default
+ *     1000) each holding one `jobUpdated` subscription (with a federated field, `requestedBy
+ *     { displayName }`), divided by the number of sockets;
+ *  2. fan-out: BENCH_EVENTS (default 10) job events published back to back, as a worker does (UPDATE
+ *     committed, then `publishJobState`); delivered payloads per second until every subscriber has
+ *     every event, i.e. events/s × subscribers;
+ *  3. latency: BENCH_EVENTS events one at a time (each after the previous one reached everyone):
+ *     p50/p95 from the moment the UPDATE committed to the moment a client had the payload.
+ *
+ * Every subscriber has an identity of its own (ADMIN role, so each may read the one job), so every
+ * event costs one query through the gateway per subscriber: the worst case, nothing shared.
+ * Services run compiled (`pnpm build` first) as separate processes on free ports against the
+ * benchmark database (BENCH_DATABASE_URL, default agora_bench, migrated and seeded when empty);
+ * clients and the publisher run in this process. Writes bench/results/subscriptions.json and .md.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createClient, type Client } from "graphql-ws";
+import pg from "pg";
+import WebSocket from "ws";
+import { createDatabase, createLogger, createRedis, issueAccessToken } from "@agora/platform";
+import { publishJobState } from "@agora/platform/live-events";
+import { applyMigrations } from "@agora/prisma/migrations";
+import { ensureDatabase } from "@agora/prisma/ensure-database";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora_bench";
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const socketCount = Number(process.env.BENCH_SOCKETS ?? 1000);
+const eventCount = Number(process.env.BENCH_EVENTS ?? 10);
+const jwtSecret = "bench-jwt-secret-0123456789abcdef-0123";
+const keyPrefix = `agora-bench:${Date.now()}:`;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+const build = spawnSync(process.execPath, ["--import", "tsx", join(root, "scripts/build.ts")], { cwd: root, stdio: "inherit" });
+if (build.status !== 0) throw new Error("pnpm build failed");
+
+const children: ChildProcess[] = [];
+function start(packageDir: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ["--conditions=compiled", "--enable-source-maps", join(root, packageDir, "dist/index.js")], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_OPTIONS: "",
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: keyPrefix,
+      INTERNAL_SECRET: "bench-internal-secret-0123456789abcdef",
+      JWT_SECRET: jwtSecret,
+      OUTBOX_POLL_MS: "60000",
+      STORAGE_DIR: join(root, "storage", "bench"),
+      ...env,
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  children.push(child);
+  return child;
+}
+process.on("exit", () => children.forEach((c) => c.kill("SIGTERM")));
+
+async function waitReady(url: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+// 1. Data: the benchmark database, and one job to follow.
+await ensureDatabase(databaseUrl);
+await applyMigrations(databaseUrl);
+const sql = new pg.Client({ connectionString: databaseUrl });
+await sql.connect();
+if (Number((await sql.query("SELECT count(*) AS n FROM users.users")).rows[0].n) === 0) {
+  const seeded = spawnSync(process.execPath, ["--import", "tsx", join(root, "prisma/seed.ts")], {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS: "", DATABASE_URL: databaseUrl },
+    stdio: "inherit",
+  });
+  if (seeded.status !== 0) throw new Error("seeding failed");
+}
+const owner = (await sql.query("SELECT id FROM users.users ORDER BY created_at LIMIT 1")).rows[0].id as string;
+const jobId = (
+  await sql.query(
+    "INSERT INTO jobs.jobs (id, type, status, input, requested_by) VALUES (gen_random_uuid(), 'NOOP', 'PROCESSING', '{}', $1) RETURNING id",
+    [owner],
+  )
+).rows[0].id as string;
+
+// 2. Services
+const ports = {
+  users: await freePort(),
+  offers: await freePort(),
+  reviews: await freePort(),
+  jobs: await freePort(),
+  gateway: await freePort(),
+};
+const subgraphUrl = (name: keyof typeof ports) => `http://127.0.0.1:${ports[name]}/graphql`;
+start("subgraphs/users", { PORT: String(ports.users) });
+start("subgraphs/offers", { PORT: String(ports.offers) });
+start("subgraphs/reviews", { PORT: String(ports.reviews), OFFERS_SUBGRAPH_URL: subgraphUrl("offers") });
+start("subgraphs/jobs", { PORT: String(ports.jobs) });
+await Promise.all((["users", "offers", "reviews", "jobs"] as const).map((n) => waitReady(`http://127.0.0.1:${ports[n]}/health/ready`)));
+const gateway = start("gateway", {
+  GATEWAY_PORT: String(ports.gateway),
+  USERS_URL: subgraphUrl("users"),
+  OFFERS_URL: subgraphUrl("offers"),
+  REVIEWS_URL: subgraphUrl("reviews"),
+  JOBS_URL: subgraphUrl("jobs"),
+  SUBSCRIPTIONS_MAX_SOCKETS_PER_IP: String(socketCount + 10),
+  SUBSCRIPTIONS_MAX_QUEUED_EVENTS: String(eventCount + 10),
+});
+await waitReady(`http://127.0.0.1:${ports.gateway}/health/ready`);
+
+// 3. Sockets, one subscription each; every payload is recorded with its arrival time.
+const settings = { secret: jwtSecret, issuer: "agora-users", audience: "agora-api", ttlSeconds: 3600 };
+const received = new Map<number, number[]>(); // progress → arrival times (performance.now())
+let initial = 0;
+await sleep(1000);
+const rssBeforeKb = rssKb(gateway.pid!);
+const clients: Client[] = [];
+for (let i = 0; i < socketCount; i++) {
+  const token = await issueAccessToken({ userId: randomUUID(), role: "ADMIN" }, settings);
+  const client = createClient({
+    url: `ws://127.0.0.1:${ports.gateway}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { Authorization: `Bearer ${token}` },
+  });
+  clients.push(client);
+  let first = true;
+  client.subscribe(
+    { query: `subscription($id: ID!) { jobUpdated(id: $id) { status progress requestedBy { displayName } } }`, variables: { id: jobId } },
+    {
+      next: (value) => {
+        const at = performance.now();
+        if (first) {
+          first = false;
+          initial++;
+          return;
+        }
+        const progress = (value.data as { jobUpdated?: { progress?: number } } | undefined)?.jobUpdated?.progress ?? -1;
+        const list = received.get(progress) ?? [];
+        list.push(at);
+        received.set(progress, list);
+      },
+      error: (error) => console.error("subscription error", error),
+      complete: () => undefined,
+    },
+  );
+  // A few at a time, so connecting does not time out behind the others.
+  if (i % 50 === 49) while (initial < i - 100) await sleep(10);
+}
+while (initial < socketCount) await sleep(20);
+await sleep(2000);
+const rssAfterKb = rssKb(gateway.pid!);
+const bytesPerSocket = Math.round(((rssAfterKb - rssBeforeKb) * 1024) / socketCount);
+console.log(`${socketCount} sockets open; gateway RSS ${Math.round(rssBeforeKb / 1024)} → ${Math.round(rssAfterKb / 1024)} MiB`);
+
+// 4. Publishing as a worker does: commit, then publish.
+const db = createDatabase({ url: databaseUrl, poolSize: 2 });
+const publisher = { redis: createRedis(redisUrl), keyPrefix, log: createLogger("bench", "warn") };
+const committedAt = new Map<number, number>();
+async function transition(progress: number) {
+  await sql.query("UPDATE jobs.jobs SET progress = $2, updated_at = now() WHERE id = $1", [jobId, progress]);
+  committedAt.set(progress, performance.now());
+  await publishJobState(publisher, db.primary, jobId);
+}
+const everyone = async (progress: number) => {
+  while ((received.get(progress)?.length ?? 0) < socketCount) await sleep(5);
+};
+
+// Fan-out: events back to back.
+const fanStart = performance.now();
+for (let e = 1; e <= eventCount; e++) await transition(e);
+for (let e = 1; e <= eventCount; e++) await everyone(e);
+const fanSeconds = (performance.now() - fanStart) / 1000;
+const fanOut = {
+  events: eventCount,
+  subscribers: socketCount,
+  payloads: eventCount * socketCount,
+  seconds: Number(fanSeconds.toFixed(2)),
+  payloadsPerSecond: Math.round((eventCount * socketCount) / fanSeconds),
+  eventsPerSecond: Number((eventCount / fanSeconds).toFixed(2)),
+};
+console.log("fan-out", fanOut);
+
+// Latency: one event at a time.
+const latencies: number[] = [];
+for (let e = 1; e <= eventCount; e++) {
+  const progress = 50 + e;
+  await transition(progress);
+  await everyone(progress);
+  const committed = committedAt.get(progress)!;
+  for (const at of received.get(progress) ?? []) latencies.push(at - committed);
+}
+latencies.sort((a, b) => a - b);
+const latency = {
+  samples: latencies.length,
+  p50Ms: Math.round(percentile(latencies, 50)),
+  p95Ms: Math.round(percentile(latencies, 95)),
+  maxMs: Math.round(latencies.at(-1) ?? 0),
+};
+console.log("latency", latency);
+
+await Promise.all(clients.map((c) => c.dispose()));
+publisher.redis.disconnect();
+await db.disconnect();
+await sql.query("DELETE FROM jobs.jobs WHERE id = $1", [jobId]);
+await sql.end();
+
+const result = {
+  date: new Date().toISOString(),
+  machine: "2 cores shared; gateway, four subgraphs, Redis, Postgres and the clients on one host",
+  sockets: socketCount,
+  memory: { gatewayRssBeforeMiB: Math.round(rssBeforeKb / 1024), gatewayRssAfterMiB: Math.round(rssAfterKb / 1024), bytesPerSocket },
+  fanOut,
+  latency,
+};
+writeFileSync(join(root, "bench/results/subscriptions.json"), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(
+  join(root, "bench/results/subscriptions.md"),
+  `# Subscriptions (\`pnpm bench:subscriptions\`, ${result.date})
+
+One gateway, ${socketCount} sockets with one \`jobUpdated\` subscription each (distinct identities, so
+each event is one query through the gateway per subscriber). ${result.machine}.
+
+| figure | value |
+| --- | --- |
+| memory per open socket (gateway RSS delta / sockets) | ${(bytesPerSocket / 1024).toFixed(1)} KiB |
+| fan-out: ${eventCount} events × ${socketCount} subscribers | ${fanOut.payloadsPerSecond} payloads/s (${fanOut.eventsPerSecond} events/s to all) |
+| latency commit → client, p50 | ${latency.p50Ms} ms |
+| latency commit → client, p95 | ${latency.p95Ms} ms |
+`,
+);
+console.log("wrote bench/results/subscriptions.json and subscriptions.md");
+process.exit(0);
