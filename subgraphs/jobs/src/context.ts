@@ -1,4 +1,5 @@
 import type { SubgraphBaseContext } from "@agora/platform";
+import type { LivePublisher } from "@agora/platform/live-events";
 import { createLoaders, type Loaders } from "./data/loaders.js";
 import type { NotificationStore } from "./data/notifications.repository.js";
 import type { OutboxRelay } from "./outbox/relay.js";
@@ -11,6 +12,8 @@ export interface JobsServices {
   relay: OutboxRelay;
   queues: JobQueues;
   notifications: NotificationStore;
+  /** Job events of transitions made here (cancel, retry), published after they commit. */
+  live: LivePublisher;
 }
 
 export type Context = SubgraphBaseContext & { loaders: Loaders; services: JobsServices };

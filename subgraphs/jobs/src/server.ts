@@ -37,7 +37,8 @@ export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: Job
   // Notifications are read from Redis (live-events); a command connection of its own, failing fast.
   const notificationRedis = createRedis(settings.redisUrl, { lazyConnect: true });
   const notifications = { redis: notificationRedis, keyPrefix: runtime.redisKeyPrefix ?? "" };
-  const services: JobsServices = { settings, relay, queues, notifications };
+  const live = { ...notifications, log: runtime.log };
+  const services: JobsServices = { settings, relay, queues, notifications, live };
   const { internalSecret } = runtime;
   const db = runtime.db.primary;
 

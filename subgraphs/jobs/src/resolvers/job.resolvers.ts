@@ -9,6 +9,7 @@ import {
   badUserInput,
   withTimeout,
 } from "@agora/platform";
+import { publishJobState } from "@agora/platform/live-events";
 import type { Context } from "../context.js";
 import { cancelPendingJob, findJob, insertJobs, listJobs, requestCancellation, resetForRetry } from "../data/jobs.repository.js";
 import type { JobRow } from "../data/models.js";
@@ -115,6 +116,7 @@ export const jobResolvers: Resolvers = {
         switch (job.status) {
           case "PENDING":
             if (await cancelPendingJob(ctx.db.write, job.id)) {
+              await publishJobState(ctx.services.live, ctx.db.write, job.id);
               await removeFromQueue(ctx, job);
               return (await findJob(ctx.db.write, job.id))!;
             }
@@ -139,6 +141,7 @@ export const jobResolvers: Resolvers = {
       if (!(await resetForRetry(ctx.db.write, job.id))) {
         throw conflict(`Job ${job.id} changed state while it was being retried; try again.`);
       }
+      await publishJobState(ctx.services.live, ctx.db.write, job.id);
       ctx.services.relay.trigger();
       return (await findJob(ctx.db.write, job.id))!;
     },
