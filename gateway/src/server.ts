@@ -130,6 +130,7 @@ export async function createGateway(
     maxBufferedBytes: config.SUBSCRIPTIONS_MAX_BUFFERED_BYTES,
     maxQueuedEvents: config.SUBSCRIPTIONS_MAX_QUEUED_EVENTS,
     redisTimeoutMs: config.SUBSCRIPTIONS_REDIS_TIMEOUT_MS,
+    trustForwardedFor: config.SUBSCRIPTIONS_TRUST_FORWARDED_FOR,
     log,
     exposeErrorDetails: development,
   });

@@ -62,6 +62,12 @@ export interface SubscriptionServerOptions {
   maxQueuedEvents: number;
   /** How long a new subscription waits for Redis. @defaultValue 3000 */
   redisTimeoutMs: number;
+  /**
+   * Count sockets per address by the last X-Forwarded-For entry (the one our load balancer
+   * appended) instead of the TCP peer, which behind HAProxy is HAProxy for everyone.
+   * @defaultValue false
+   */
+  trustForwardedFor?: boolean;
   /** How long `close` waits for clients to answer the 1001 close frame before cutting them. @defaultValue 1000 */
   closeTimeoutMs?: number;
   log: Logger;
@@ -82,6 +88,12 @@ interface SocketState {
   ip: string;
   identity: Identity | null;
   expiry: NodeJS.Timeout | null;
+}
+
+function clientAddress(request: IncomingMessage, trustForwardedFor: boolean): string {
+  const forwarded = request.headers["x-forwarded-for"];
+  const last = trustForwardedFor ? (Array.isArray(forwarded) ? forwarded.at(-1) : forwarded)?.split(",").at(-1)?.trim() : undefined;
+  return last || request.socket.remoteAddress || "unknown";
 }
 
 const toGraphQLError = (error: GraphQLFormattedError) =>
@@ -225,7 +237,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     options.keepAliveMs,
   );
 
+  const dropped = new WeakSet<WebSocket>();
   function dropSlowConsumer(socket: WebSocket, why: string) {
+    if (dropped.has(socket)) return;
+    dropped.add(socket);
     const state = states.get(socket);
     log.warn({ userId: state?.identity?.userId, ip: state?.ip, why }, "subscriptions: slow consumer dropped");
     closeSocket(socket, LiveCloseCode.SlowConsumer, "Too slow reading messages; reconnect and catch up.");
@@ -234,7 +249,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   }
 
   wss.on("connection", (socket: WebSocket, request: IncomingMessage) => {
-    const ip = request.socket.remoteAddress ?? "unknown";
+    const ip = clientAddress(request, options.trustForwardedFor ?? false);
     states.set(socket, { ip, identity: null, expiry: null });
     const counted = limits.acquireIp(ip);
     socket.once("close", () => counted && limits.releaseIp(ip));
