@@ -10,8 +10,9 @@
  *  3. latency: BENCH_EVENTS events one at a time (each after the previous one reached everyone):
  *     p50/p95 from the moment the UPDATE committed to the moment a client had the payload.
  *
- * Every subscriber has an identity of its own (ADMIN role, so each may read the one job), so every
- * event costs one query through the gateway per subscriber: the worst case, nothing shared.
+ * Two scenarios side by side: `distinct` (every subscriber an identity of its own, ADMIN so each may
+ * read the one job: every event costs one query through the gateway per subscriber, the worst
+ * case) and `shared` (one identity on every socket: subscribers of one event share one query).
  * Services run compiled (`pnpm build` first) as separate processes on free ports against the
  * benchmark database (BENCH_DATABASE_URL, default agora_bench, migrated and seeded when empty);
  * clients and the publisher run in this process. Writes bench/results/subscriptions.json and .md.
@@ -133,101 +134,123 @@ const gateway = start("gateway", {
   REVIEWS_URL: subgraphUrl("reviews"),
   JOBS_URL: subgraphUrl("jobs"),
   SUBSCRIPTIONS_MAX_SOCKETS_PER_IP: String(socketCount + 10),
+  SUBSCRIPTIONS_MAX_SOCKETS_PER_USER: String(socketCount + 10),
   SUBSCRIPTIONS_MAX_QUEUED_EVENTS: String(eventCount + 10),
 });
 await waitReady(`http://127.0.0.1:${ports.gateway}/health/ready`);
 
 // 3. Sockets, one subscription each; every payload is recorded with its arrival time.
 const settings = { secret: jwtSecret, issuer: "agora-users", audience: "agora-api", ttlSeconds: 3600 };
-const received = new Map<number, number[]>(); // progress → arrival times (performance.now())
-let initial = 0;
-await sleep(1000);
-const rssBeforeKb = rssKb(gateway.pid!);
-const clients: Client[] = [];
-for (let i = 0; i < socketCount; i++) {
-  const token = await issueAccessToken({ userId: randomUUID(), role: "ADMIN" }, settings);
-  const client = createClient({
-    url: `ws://127.0.0.1:${ports.gateway}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { Authorization: `Bearer ${token}` },
-  });
-  clients.push(client);
-  let first = true;
-  client.subscribe(
-    { query: `subscription($id: ID!) { jobUpdated(id: $id) { status progress requestedBy { displayName } } }`, variables: { id: jobId } },
-    {
-      next: (value) => {
-        const at = performance.now();
-        if (first) {
-          first = false;
-          initial++;
-          return;
-        }
-        const progress = (value.data as { jobUpdated?: { progress?: number } } | undefined)?.jobUpdated?.progress ?? -1;
-        const list = received.get(progress) ?? [];
-        list.push(at);
-        received.set(progress, list);
-      },
-      error: (error) => console.error("subscription error", error),
-      complete: () => undefined,
-    },
-  );
-  // A few at a time, so connecting does not time out behind the others.
-  if (i % 50 === 49) while (initial < i - 100) await sleep(10);
-}
-while (initial < socketCount) await sleep(20);
-await sleep(2000);
-const rssAfterKb = rssKb(gateway.pid!);
-const bytesPerSocket = Math.round(((rssAfterKb - rssBeforeKb) * 1024) / socketCount);
-console.log(`${socketCount} sockets open; gateway RSS ${Math.round(rssBeforeKb / 1024)} → ${Math.round(rssAfterKb / 1024)} MiB`);
-
-// 4. Publishing as a worker does: commit, then publish.
 const db = createDatabase({ url: databaseUrl, poolSize: 2 });
 const publisher = { redis: createRedis(redisUrl), keyPrefix, log: createLogger("bench", "warn") };
-const committedAt = new Map<number, number>();
-async function transition(progress: number) {
-  await sql.query("UPDATE jobs.jobs SET progress = $2, updated_at = now() WHERE id = $1", [jobId, progress]);
-  committedAt.set(progress, performance.now());
-  await publishJobState(publisher, db.primary, jobId);
+let nextProgress = 0;
+
+/**
+ * `distinct`: every socket a different identity, so each event is one query per subscriber (the
+ * worst case). `shared`: every socket the same identity, so subscribers of one event share one
+ * in-flight query (shared-executions.ts), e.g. one admin dashboard open in many tabs.
+ */
+async function scenario(identities: "distinct" | "shared") {
+  const received = new Map<number, number[]>(); // progress → arrival times (performance.now())
+  let initial = 0;
+  await sleep(1000);
+  const rssBeforeKb = rssKb(gateway.pid!);
+  const clients: Client[] = [];
+  const sharedToken = await issueAccessToken({ userId: randomUUID(), role: "ADMIN" }, settings);
+  for (let i = 0; i < socketCount; i++) {
+    const token = identities === "shared" ? sharedToken : await issueAccessToken({ userId: randomUUID(), role: "ADMIN" }, settings);
+    const client = createClient({
+      url: `ws://127.0.0.1:${ports.gateway}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: `Bearer ${token}` },
+    });
+    clients.push(client);
+    let first = true;
+    client.subscribe(
+      { query: `subscription($id: ID!) { jobUpdated(id: $id) { status progress requestedBy { displayName } } }`, variables: { id: jobId } },
+      {
+        next: (value) => {
+          const at = performance.now();
+          if (first) {
+            first = false;
+            initial++;
+            return;
+          }
+          const progress = (value.data as { jobUpdated?: { progress?: number } } | undefined)?.jobUpdated?.progress ?? -1;
+          const list = received.get(progress) ?? [];
+          list.push(at);
+          received.set(progress, list);
+        },
+        error: (error) => console.error("subscription error", error),
+        complete: () => undefined,
+      },
+    );
+    // A few at a time, so connecting does not time out behind the others.
+    if (i % 50 === 49) while (initial < i - 100) await sleep(10);
+  }
+  while (initial < socketCount) await sleep(20);
+  await sleep(2000);
+  const rssAfterKb = rssKb(gateway.pid!);
+  const bytesPerSocket = Math.round(((rssAfterKb - rssBeforeKb) * 1024) / socketCount);
+  console.log(
+    `${identities}: ${socketCount} sockets open; gateway RSS ${Math.round(rssBeforeKb / 1024)} → ${Math.round(rssAfterKb / 1024)} MiB`,
+  );
+
+  // Publishing as a worker does: commit, then publish.
+  const committedAt = new Map<number, number>();
+  async function transition(progress: number) {
+    await sql.query("UPDATE jobs.jobs SET progress = $2, updated_at = now() WHERE id = $1", [jobId, progress]);
+    committedAt.set(progress, performance.now());
+    await publishJobState(publisher, db.primary, jobId);
+  }
+  const everyone = async (progress: number) => {
+    while ((received.get(progress)?.length ?? 0) < socketCount) await sleep(5);
+  };
+
+  // Fan-out: events back to back.
+  const fanStart = performance.now();
+  const fanEvents = Array.from({ length: eventCount }, () => ++nextProgress);
+  for (const progress of fanEvents) await transition(progress);
+  for (const progress of fanEvents) await everyone(progress);
+  const fanSeconds = (performance.now() - fanStart) / 1000;
+  const fanOut = {
+    events: eventCount,
+    subscribers: socketCount,
+    payloads: eventCount * socketCount,
+    seconds: Number(fanSeconds.toFixed(2)),
+    payloadsPerSecond: Math.round((eventCount * socketCount) / fanSeconds),
+    eventsPerSecond: Number((eventCount / fanSeconds).toFixed(2)),
+  };
+  console.log(identities, "fan-out", fanOut);
+
+  // Latency: one event at a time.
+  const latencies: number[] = [];
+  for (let e = 1; e <= eventCount; e++) {
+    const progress = ++nextProgress;
+    await transition(progress);
+    await everyone(progress);
+    const committed = committedAt.get(progress)!;
+    for (const at of received.get(progress) ?? []) latencies.push(at - committed);
+  }
+  latencies.sort((a, b) => a - b);
+  const latency = {
+    samples: latencies.length,
+    p50Ms: Math.round(percentile(latencies, 50)),
+    p95Ms: Math.round(percentile(latencies, 95)),
+    maxMs: Math.round(latencies.at(-1) ?? 0),
+  };
+  console.log(identities, "latency", latency);
+  await Promise.all(clients.map((c) => c.dispose()));
+  return {
+    identities,
+    memory: { gatewayRssBeforeMiB: Math.round(rssBeforeKb / 1024), gatewayRssAfterMiB: Math.round(rssAfterKb / 1024), bytesPerSocket },
+    fanOut,
+    latency,
+  };
 }
-const everyone = async (progress: number) => {
-  while ((received.get(progress)?.length ?? 0) < socketCount) await sleep(5);
-};
 
-// Fan-out: events back to back.
-const fanStart = performance.now();
-for (let e = 1; e <= eventCount; e++) await transition(e);
-for (let e = 1; e <= eventCount; e++) await everyone(e);
-const fanSeconds = (performance.now() - fanStart) / 1000;
-const fanOut = {
-  events: eventCount,
-  subscribers: socketCount,
-  payloads: eventCount * socketCount,
-  seconds: Number(fanSeconds.toFixed(2)),
-  payloadsPerSecond: Math.round((eventCount * socketCount) / fanSeconds),
-  eventsPerSecond: Number((eventCount / fanSeconds).toFixed(2)),
-};
-console.log("fan-out", fanOut);
-
-// Latency: one event at a time.
-const latencies: number[] = [];
-for (let e = 1; e <= eventCount; e++) {
-  const progress = 50 + e;
-  await transition(progress);
-  await everyone(progress);
-  const committed = committedAt.get(progress)!;
-  for (const at of received.get(progress) ?? []) latencies.push(at - committed);
-}
-latencies.sort((a, b) => a - b);
-const latency = {
-  samples: latencies.length,
-  p50Ms: Math.round(percentile(latencies, 50)),
-  p95Ms: Math.round(percentile(latencies, 95)),
-  maxMs: Math.round(latencies.at(-1) ?? 0),
-};
-console.log("latency", latency);
-
-await Promise.all(clients.map((c) => c.dispose()));
+const distinct = await scenario("distinct");
+const shared = await scenario("shared");
 publisher.redis.disconnect();
 await db.disconnect();
 await sql.query("DELETE FROM jobs.jobs WHERE id = $1", [jobId]);
@@ -237,24 +260,26 @@ const result = {
   date: new Date().toISOString(),
   machine: "2 cores shared; gateway, four subgraphs, Redis, Postgres and the clients on one host",
   sockets: socketCount,
-  memory: { gatewayRssBeforeMiB: Math.round(rssBeforeKb / 1024), gatewayRssAfterMiB: Math.round(rssAfterKb / 1024), bytesPerSocket },
-  fanOut,
-  latency,
+  scenarios: [distinct, shared],
 };
 writeFileSync(join(root, "bench/results/subscriptions.json"), `${JSON.stringify(result, null, 2)}\n`);
+const row = (r: typeof distinct) =>
+  `| ${r.identities} | ${(r.memory.bytesPerSocket / 1024).toFixed(1)} KiB | ${r.fanOut.payloadsPerSecond} (${r.fanOut.eventsPerSecond} events/s to all) | ${r.latency.p50Ms} ms | ${r.latency.p95Ms} ms |`;
 writeFileSync(
   join(root, "bench/results/subscriptions.md"),
   `# Subscriptions (\`pnpm bench:subscriptions\`, ${result.date})
 
-One gateway, ${socketCount} sockets with one \`jobUpdated\` subscription each (distinct identities, so
-each event is one query through the gateway per subscriber). ${result.machine}.
+One gateway, ${socketCount} sockets with one \`jobUpdated { status progress requestedBy { displayName } }\`
+subscription each, ${eventCount} events per phase. ${result.machine}.
+\`distinct\`: every socket another identity, so each event is one query through the gateway per
+subscriber (worst case). \`shared\`: one identity on every socket, whose subscribers share one
+in-flight query per event. Memory: the gateway's RSS growth over the sockets (an upper bound: it
+includes heap not yet collected after the first-state queries).
 
-| figure | value |
-| --- | --- |
-| memory per open socket (gateway RSS delta / sockets) | ${(bytesPerSocket / 1024).toFixed(1)} KiB |
-| fan-out: ${eventCount} events × ${socketCount} subscribers | ${fanOut.payloadsPerSecond} payloads/s (${fanOut.eventsPerSecond} events/s to all) |
-| latency commit → client, p50 | ${latency.p50Ms} ms |
-| latency commit → client, p95 | ${latency.p95Ms} ms |
+| identities | memory per open socket | fan-out, payloads/s | latency commit → client, p50 | p95 |
+| --- | --- | --- | --- | --- |
+${row(distinct)}
+${row(shared)}
 `,
 );
 console.log("wrote bench/results/subscriptions.json and subscriptions.md");

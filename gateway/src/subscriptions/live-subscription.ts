@@ -9,7 +9,7 @@
  * Events carry the row's updatedAt: one not newer than what this subscription already delivered
  * (the initial state, a repeat, a late message) is dropped, so each state arrives once, in order.
  */
-import { GraphQLError, type DocumentNode, type ExecutionResult } from "graphql";
+import { GraphQLError, type ExecutionResult } from "graphql";
 import { notFound, unauthenticated, type Identity, type Logger } from "@agora/platform";
 import { liveChannels, type JobSnapshot, type LiveEvent } from "@agora/platform/live-events";
 import type { LiveEventBus } from "./event-bus.js";
@@ -17,7 +17,7 @@ import { liveIdVariable, liveVersionAlias, type LiveOperation } from "./operatio
 import { LiveStream } from "./live-stream.js";
 
 /** Runs a query through the gateway as the subscriber. */
-export type LiveExecutor = (identity: Identity, query: DocumentNode, variables: Record<string, unknown>) => Promise<ExecutionResult>;
+export type LiveExecutor = (identity: Identity, query: string, variables: Record<string, unknown>) => Promise<ExecutionResult>;
 
 export interface LiveSubscriptionOptions {
   operation: LiveOperation;
@@ -86,11 +86,15 @@ export async function startLiveSubscription(options: LiveSubscriptionOptions): P
   const seenNotifications = new Map<string, true>();
 
   const run = (id: string) =>
-    options.execute(identity, operation.query, operation.takesLiveId ? { ...options.variables, [liveIdVariable]: id } : options.variables);
-  /** The root object of a result, without the hidden version field; null when the query returned none. */
+    options.execute(
+      identity,
+      operation.querySource,
+      operation.takesLiveId ? { ...options.variables, [liveIdVariable]: id } : options.variables,
+    );
+  /** A copy of the root object of a result (results may be shared, see shared-executions.ts); null when there is none. */
   const rootOf = (result: ExecutionResult): Record<string, unknown> | null => {
     const value = result.data?.[operation.responseKey];
-    return value && typeof value === "object" ? (value as Record<string, unknown>) : null;
+    return value && typeof value === "object" ? { ...(value as Record<string, unknown>) } : null;
   };
   const payload = (result: ExecutionResult, root: Record<string, unknown>): ExecutionResult => {
     const { [liveVersionAlias]: _version, ...visible } = root;

@@ -12,6 +12,7 @@
  */
 import {
   Kind,
+  print,
   OperationTypeNode,
   type DocumentNode,
   type FieldNode,
@@ -35,6 +36,8 @@ export interface LiveOperation {
   jobId: string | null;
   /** The query to execute for each event; takes `agoraLiveId` besides the client's variables when `takesLiveId`. */
   query: DocumentNode;
+  /** `query` printed once: Apollo caches parsed and validated documents by their text. */
+  querySource: string;
   /** myJobUpdates and notifications: the event names the object; jobUpdated keeps its own `id` argument. */
   takesLiveId: boolean;
   /** Response keys of the root object's own fields that a job event's snapshot can fill in (key → Job field). */
@@ -125,12 +128,14 @@ export function rewriteSubscription(
     directives: operation.directives ?? [],
     selectionSet: { kind: Kind.SELECTION_SET, selections: [queryField] },
   };
+  const queryDocument: DocumentNode = { kind: Kind.DOCUMENT, definitions: [query, ...fragments.values()] };
   return {
     field,
     responseKey: root.alias?.value ?? root.name.value,
     jobId: field === "jobUpdated" ? argumentValue(root, "id", variables) : null,
     takesLiveId,
-    query: { kind: Kind.DOCUMENT, definitions: [query, ...fragments.values()] },
+    query: queryDocument,
+    querySource: print(queryDocument),
     jobFields: isJob ? directFields(root.selectionSet, fragments, new Map()) : new Map(),
   };
 }

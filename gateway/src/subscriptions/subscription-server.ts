@@ -33,6 +33,7 @@ import { identifySocket } from "./connection-auth.js";
 import { LiveEventBus } from "./event-bus.js";
 import { startLiveSubscription } from "./live-subscription.js";
 import { rewriteSubscription } from "./operation-rewrite.js";
+import { sharedExecutions } from "./shared-executions.js";
 import { SocketLimits } from "./socket-limits.js";
 
 /** Subscription settings (SUBSCRIPTIONS_* in the gateway's config.ts and the README table). */
@@ -127,6 +128,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     return { ...(data !== undefined ? { data } : {}), ...(errors ? { errors: errors.map(toGraphQLError) } : {}) };
   }
 
+  const executeShared = sharedExecutions((identity, query, variables) => execute(identity, query, variables));
+
   const graphqlWs = useServer<Record<string, unknown> | undefined, { state?: SocketState }>(
     {
       isProd: !options.exposeErrorDetails,
@@ -212,7 +215,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           identity: state?.identity ?? null,
           keyPrefix: options.keyPrefix,
           bus,
-          execute: (identity, query, vars) => execute(identity, query, vars),
+          execute: executeShared,
           maxQueued: options.maxQueuedEvents,
           onSlowConsumer: () => dropSlowConsumer(socket, "too many events waiting"),
           log,
