@@ -153,6 +153,7 @@ let nextProgress = 0;
 async function scenario(identities: "distinct" | "shared") {
   const received = new Map<number, number[]>(); // progress → arrival times (performance.now())
   let initial = 0;
+  let errors = 0;
   await sleep(1000);
   const rssBeforeKb = rssKb(gateway.pid!);
   const clients: Client[] = [];
@@ -176,12 +177,13 @@ async function scenario(identities: "distinct" | "shared") {
             initial++;
             return;
           }
+          if (value.errors?.length) errors++;
           const progress = (value.data as { jobUpdated?: { progress?: number } } | undefined)?.jobUpdated?.progress ?? -1;
           const list = received.get(progress) ?? [];
           list.push(at);
           received.set(progress, list);
         },
-        error: (error) => console.error("subscription error", error),
+        error: () => void errors++,
         complete: () => undefined,
       },
     );
@@ -203,8 +205,16 @@ async function scenario(identities: "distinct" | "shared") {
     committedAt.set(progress, performance.now());
     await publishJobState(publisher, db.primary, jobId);
   }
+  let lastArrival = performance.now();
+  /** Until every subscriber has the event, or nothing arrived for 15 s (errors are counted apart). */
   const everyone = async (progress: number) => {
-    while ((received.get(progress)?.length ?? 0) < socketCount) await sleep(5);
+    let seen = 0;
+    while ((received.get(progress)?.length ?? 0) < socketCount) {
+      const now = received.get(progress)?.length ?? 0;
+      if (now !== seen) [seen, lastArrival] = [now, performance.now()];
+      if (performance.now() - lastArrival > 15_000) return;
+      await sleep(5);
+    }
   };
 
   // Fan-out: events back to back.
@@ -213,12 +223,15 @@ async function scenario(identities: "distinct" | "shared") {
   for (const progress of fanEvents) await transition(progress);
   for (const progress of fanEvents) await everyone(progress);
   const fanSeconds = (performance.now() - fanStart) / 1000;
+  const delivered = fanEvents.reduce((sum, p) => sum + (received.get(p)?.length ?? 0), 0);
   const fanOut = {
+    delivered,
+    errors,
     events: eventCount,
     subscribers: socketCount,
     payloads: eventCount * socketCount,
     seconds: Number(fanSeconds.toFixed(2)),
-    payloadsPerSecond: Math.round((eventCount * socketCount) / fanSeconds),
+    payloadsPerSecond: Math.round(delivered / fanSeconds),
     eventsPerSecond: Number((eventCount / fanSeconds).toFixed(2)),
   };
   console.log(identities, "fan-out", fanOut);
@@ -235,6 +248,8 @@ async function scenario(identities: "distinct" | "shared") {
   latencies.sort((a, b) => a - b);
   const latency = {
     samples: latencies.length,
+    expected: eventCount * socketCount,
+    errors,
     p50Ms: Math.round(percentile(latencies, 50)),
     p95Ms: Math.round(percentile(latencies, 95)),
     maxMs: Math.round(latencies.at(-1) ?? 0),

@@ -40,6 +40,8 @@ export const gatewayEnv = {
   SUBSCRIPTIONS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   /** Events one subscription may have waiting before its socket is dropped as a slow consumer (4013). @defaultValue 100 */
   SUBSCRIPTIONS_MAX_QUEUED_EVENTS: z.coerce.number().int().min(1).default(100),
+  /** Subscription event queries through the gateway running at once (the rest wait, so subgraphs are not flooded). @defaultValue 32 */
+  SUBSCRIPTIONS_MAX_CONCURRENT_EXECUTIONS: z.coerce.number().int().min(1).default(32),
   /** Count sockets per address by the last X-Forwarded-For entry (set it behind HAProxy with `option forwardfor`). @defaultValue false */
   SUBSCRIPTIONS_TRUST_FORWARDED_FOR: z
     .enum(["true", "false"])

@@ -131,6 +131,7 @@ export async function createGateway(
     maxQueuedEvents: config.SUBSCRIPTIONS_MAX_QUEUED_EVENTS,
     redisTimeoutMs: config.SUBSCRIPTIONS_REDIS_TIMEOUT_MS,
     trustForwardedFor: config.SUBSCRIPTIONS_TRUST_FORWARDED_FOR,
+    maxConcurrentExecutions: config.SUBSCRIPTIONS_MAX_CONCURRENT_EXECUTIONS,
     log,
     exposeErrorDetails: development,
   });

@@ -61,6 +61,8 @@ export interface SubscriptionServerOptions {
   maxBufferedBytes: number;
   /** Events one subscription may have waiting before its socket is dropped as a slow consumer. @defaultValue 100 */
   maxQueuedEvents: number;
+  /** Event queries through the gateway running at once; more wait (shared-executions.ts). @defaultValue 32 */
+  maxConcurrentExecutions: number;
   /** How long a new subscription waits for Redis. @defaultValue 3000 */
   redisTimeoutMs: number;
   /**
@@ -128,7 +130,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     return { ...(data !== undefined ? { data } : {}), ...(errors ? { errors: errors.map(toGraphQLError) } : {}) };
   }
 
-  const executeShared = sharedExecutions((identity, query, variables) => execute(identity, query, variables));
+  const executeShared = sharedExecutions(
+    (identity, query, variables) => execute(identity, query, variables),
+    options.maxConcurrentExecutions,
+  );
 
   const graphqlWs = useServer<Record<string, unknown> | undefined, { state?: SocketState }>(
     {
