@@ -27,6 +27,7 @@ import { AuthenticatedDataSource } from "./authenticated-data-source.js";
 import { subgraphUrls, type GatewayConfig } from "./config.js";
 import { createGatewayContext, type GatewayContext } from "./context.js";
 import { createRestProxy } from "./rest-proxy.js";
+import { createGatewayCaches } from "./caching/index.js";
 
 export const defaultSupergraphPath = join(dirname(fileURLToPath(import.meta.url)), "..", "supergraph.graphql");
 
@@ -58,15 +59,18 @@ export async function createGateway(
 ): Promise<Gateway> {
   const urls = subgraphUrls(config);
   const development = config.NODE_ENV === "development";
+  const metrics = createMetrics("gateway");
+  const caches = createGatewayCaches(config, supergraphSdl, metrics.registry, log);
   const gateway = new ApolloGateway({
     supergraphSdl,
+    queryPlannerConfig: caches.queryPlannerConfig,
     buildService: ({ name, url }) =>
       new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, config.SUBGRAPH_TIMEOUT_MS),
   });
-  const metrics = createMetrics("gateway");
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
+    persistedQueries: caches.persistedQueries,
     // index.ts owns SIGTERM/SIGINT (onTerminationSignal); Apollo's own would race the drain.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: development,
@@ -79,6 +83,7 @@ export async function createGateway(
     ],
   });
   await apollo.start();
+  await caches.warmUp();
 
   const accessTokens = accessTokenSettings(config);
   const jobsBase = config.JOBS_URL.replace(/\/graphql$/, "");
@@ -111,5 +116,16 @@ export async function createGateway(
     context: (req) => createGatewayContext(req, accessTokens),
   });
   const drain = { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS };
-  return { apollo, ...serveHandler(handler, log, () => apollo.stop(), drain) };
+  return {
+    apollo,
+    ...serveHandler(
+      handler,
+      log,
+      async () => {
+        await apollo.stop();
+        await caches.close();
+      },
+      drain,
+    ),
+  };
 }

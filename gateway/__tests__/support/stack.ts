@@ -37,6 +37,8 @@ export interface Stack {
   runtimes: Record<"users" | "offers" | "reviews" | "jobs", SubgraphRuntime>;
   subgraphs: Record<"users" | "offers" | "reviews" | "jobs", SubgraphServer>;
   gateway: Gateway;
+  /** Another gateway over the same subgraphs and Redis prefix (stopped with the stack). */
+  startGateway(env?: Record<string, string>): Promise<{ gateway: Gateway; url: string }>;
   storageDir: string;
   /** Redis key prefix of this stack (REDIS_KEY_PREFIX for worker processes). */
   keyPrefix: string;
@@ -55,6 +57,8 @@ export interface StackOptions {
    * so which database served a read is observable), with read-your-writes marks in Redis.
    */
   replica?: boolean;
+  /** Gateway variables on top of the stack's (e.g. cache settings). */
+  gatewayEnv?: Record<string, string>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -108,7 +112,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     reviews: `${reviewsRunning.url}/graphql`,
     jobs: `${jobsRunning.url}/graphql`,
   };
-  const config = loadGatewayConfig({
+  const configEnv = {
     NODE_ENV: "test",
     INTERNAL_SECRET: internalSecret,
     JWT_SECRET: jwtSecret,
@@ -117,8 +121,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     REVIEWS_URL: subgraphUrls.reviews,
     JOBS_URL: subgraphUrls.jobs,
     BODY_LIMIT_BYTES: "65536",
-  });
-  const gateway = await createGateway(config, log);
+    REDIS_URL: testRedisUrl(),
+    REDIS_KEY_PREFIX: keyPrefix,
+    // One plan in memory: nearly every execution in the e2e suite runs a plan read back from Redis.
+    PLAN_CACHE_MEMORY_ENTRIES: "1",
+    ...options.gatewayEnv,
+  };
+  const gateway = await createGateway(loadGatewayConfig(configEnv), log);
+  const extraGateways: Gateway[] = [];
   const gatewayRunning = await gateway.listen(0, "127.0.0.1");
   const gatewayUrl = `${gatewayRunning.url}/graphql`;
 
@@ -131,6 +141,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     runtimes,
     subgraphs: { users, offers, reviews, jobs },
     gateway,
+    async startGateway(env = {}) {
+      const extra = await createGateway(loadGatewayConfig({ ...configEnv, ...env }), log);
+      extraGateways.push(extra);
+      const running = await extra.listen(0, "127.0.0.1");
+      return { gateway: extra, url: `${running.url}/graphql` };
+    },
     storageDir,
     keyPrefix,
     statementCount: () => Object.values(runtimes).reduce((sum, r) => sum + r.db.statementCount(), 0),
@@ -145,7 +161,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return { accessToken: payload.accessToken, refreshToken: payload.refreshToken, userId: payload.user.id };
     },
     async stop() {
-      await gateway.stop();
+      await Promise.all([gateway, ...extraGateways].map((g) => g.stop()));
       await Promise.all(Object.values({ users, offers, reviews, jobs }).map((s) => s.stop()));
       await Promise.all(Object.values(runtimes).map((r) => r.db.disconnect()));
       await rm(storageDir, { recursive: true, force: true });
