@@ -35,10 +35,7 @@ export async function cleanUpOrphanedUploads(deps: WorkerDeps, now = Date.now())
   const ids = old.map((file) => file.jobId).filter((id): id is string => id !== null);
   const live = new Set<string>();
   for (let i = 0; i < ids.length; i += 1000) {
-    const batch = ids.slice(i, i + 1000);
-    const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
-      SELECT id::text FROM jobs.jobs WHERE id = ANY(${batch}::uuid[]) AND status IN ('PENDING', 'PROCESSING', 'FAILED', 'CANCELLED')`;
-    for (const row of rows) live.add(row.id);
+    for (const id of await deps.jobs.findMayRunAgain(ids.slice(i, i + 1000))) live.add(id);
   }
   let deleted = 0;
   for (const file of old) {
