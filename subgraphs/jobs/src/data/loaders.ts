@@ -3,7 +3,7 @@ import DataLoader from "dataloader";
 import { isUuid, type PrismaClient } from "@agora/platform";
 import type { JobStore } from "@agora/platform/job-store";
 import { findImagesByOfferIds } from "./offer-images.repository.js";
-import { findDailyStats, type DayRange } from "./offer-stats.repository.js";
+import { findDailyStats, type DayRange } from "./analytics.repository.js";
 import type { JobRow, OfferDayStatsModel, OfferImageRow } from "./models.js";
 
 export interface OfferStatsKey {

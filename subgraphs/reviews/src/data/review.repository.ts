@@ -171,6 +171,15 @@ export async function updateReview(
   }, transactionOptions);
 }
 
+/** Sets a locked review's moderation status and/or sentiment, inside the caller's transaction (moderation.ts). */
+export async function writeModeration(
+  tx: Prisma.TransactionClient,
+  id: string,
+  data: { moderationStatus: Db.ModerationStatus; sentiment?: number | null },
+): Promise<ReviewRecord> {
+  return tx.review.update({ where: { id }, data });
+}
+
 /** Deletes a review and takes it out of the offer's rating. `authorize` may refuse. */
 export async function deleteReview(db: PrismaClient, id: string, authorize: (current: ReviewRecord) => void): Promise<ReviewRecord> {
   return db.$transaction(async (tx) => {
