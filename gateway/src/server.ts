@@ -17,6 +17,8 @@ import {
   createHttpHandler,
   createMetrics,
   metricsPlugin,
+  ErrorCode,
+  sendErrorResponse,
   sendJson,
   serveHandler,
   type Logger,
@@ -26,6 +28,7 @@ import {
 import { AuthenticatedDataSource } from "./authenticated-data-source.js";
 import { subgraphUrls, type GatewayConfig } from "./config.js";
 import { createGatewayContext, type GatewayContext } from "./context.js";
+import { operationResolutionPlugin } from "./plugins/operation-resolution.js";
 import { createRestProxy } from "./rest-proxy.js";
 import { createGatewayCaches } from "./caching/index.js";
 
@@ -80,6 +83,7 @@ export async function createGateway(
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
       metricsPlugin<GatewayContext>(metrics),
+      operationResolutionPlugin<GatewayContext>(),
     ],
   });
   await apollo.start();
@@ -99,7 +103,11 @@ export async function createGateway(
     "GET /health/live": (_req, res) => sendJson(res, 200, { status: "ok", service: "gateway" }),
     "GET /health/ready": async (_req, res) => {
       const report = await checkReady(urls, 2000);
-      sendJson(res, report.ready ? 200 : 503, { status: report.ready ? "ready" : "unavailable", ...report });
+      if (report.ready) return sendJson(res, 200, { status: "ready", ...report });
+      const down = report.subgraphs.filter((s) => !s.ready).map((s) => s.name);
+      sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, `Not ready: the ${down.join(", ")} subgraph did not answer ready.`, {
+        details: { status: "unavailable", ...report },
+      });
     },
     "GET /metrics": (_req, res) => metrics.serve(res),
     "POST /upload": jobsProxy,

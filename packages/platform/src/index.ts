@@ -1,6 +1,7 @@
 export * from "./config.js";
 export * from "./database.js";
 export * from "./errors.js";
+export * from "./error-response.js";
 export * from "./http-server.js";
 export * from "./graceful-shutdown.js";
 export * from "./identity.js";

@@ -9,7 +9,8 @@ import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/dis
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph";
 import type { DocumentNode } from "graphql";
-import { createFormatError } from "./errors.js";
+import { sendErrorResponse } from "./error-response.js";
+import { createFormatError, ErrorCode } from "./errors.js";
 import { createHttpHandler, sendJson, serveHandler, type RouteHandler, type RunningServer } from "./http-server.js";
 import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.js";
 import type { Database, PrismaClient } from "./database.js";
@@ -124,11 +125,8 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
         await runtime.db.primary.$queryRawUnsafe("SELECT 1");
         sendJson(res, 200, { status: "ready", service: definition.name });
       } catch (error) {
-        sendJson(res, 503, {
-          status: "unavailable",
-          service: definition.name,
-          dependency: "postgresql",
-          message: (error as Error).message,
+        sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, (error as Error).message, {
+          details: { status: "unavailable", service: definition.name, dependency: "postgresql" },
         });
       }
     },
