@@ -12,9 +12,15 @@ import pg from "pg";
 import { Redis } from "ioredis";
 import { applyMigrations } from "@agora/prisma/migrations";
 import { ensureDatabase } from "@agora/prisma/ensure-database";
+import { prepareLocalEnvironment } from "./local-environment.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const env = process.env;
+try {
+  prepareLocalEnvironment(root, env);
+} catch (error) {
+  fail((error as Error).message);
+}
 const databaseUrl = env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const gatewayPort = Number(env.GATEWAY_PORT ?? 4001);
