@@ -24,7 +24,7 @@ import {
   type RunningServer,
 } from "@agora/platform";
 import { AuthenticatedDataSource } from "./authenticated-data-source.js";
-import { subgraphUrls, type GatewayConfig } from "./config.js";
+import { corsOptions, subgraphUrls, type GatewayConfig } from "./config.js";
 import { createGatewayContext, type GatewayContext } from "./context.js";
 import { createRestProxy } from "./rest-proxy.js";
 
@@ -102,6 +102,7 @@ export async function createGateway(
   const handler = createHttpHandler<GatewayContext>({
     apollo,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    cors: corsOptions(config),
     routes,
     prefixRoutes: {
       "GET /jobs/": jobsProxy,

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { GraphQLError } from "graphql";
+import { createCors, type CorsOptions } from "./cors.js";
 import { ErrorCode, httpStatusFor } from "./errors.js";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
@@ -20,6 +21,11 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   /** Prefix routes, e.g. `GET /jobs/`; checked after exact routes. */
   prefixRoutes?: Record<string, RouteHandler>;
   graphqlPath?: string;
+  /**
+   * Lets browser pages on these origins call every route (see cors.ts).
+   * @defaultValue no CORS headers at all: same-origin and non-browser clients only
+   */
+  cors?: CorsOptions;
 }
 
 export class HttpError extends Error {
@@ -78,9 +84,11 @@ function withHttpStatus(error: unknown): unknown {
 
 export function createHttpHandler<TContext extends BaseContext>(options: HttpServerOptions<TContext>) {
   const graphqlPath = options.graphqlPath ?? "/graphql";
+  const cors = options.cors ? createCors(options.cors) : undefined;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://localhost");
     try {
+      if (cors?.(req, res) === "answered") return;
       const route = options.routes?.[`${req.method} ${url.pathname}`];
       if (route) return await route(req, res, url);
       for (const [prefix, handler] of Object.entries(options.prefixRoutes ?? {})) {

@@ -2,6 +2,7 @@ export * from "./config.js";
 export * from "./database.js";
 export * from "./errors.js";
 export * from "./http-server.js";
+export * from "./cors.js";
 export * from "./identity.js";
 export * from "./logger.js";
 export * from "./metrics.js";
