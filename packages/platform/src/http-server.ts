@@ -130,7 +130,12 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpSer
       }
     } catch (error) {
       if (res.headersSent) return void res.end();
-      if (error instanceof HttpError) return sendGraphQLError(res, error.status, error.code, error.message);
+      if (error instanceof HttpError) {
+        // The rest of an over-limit body is still on its way and would be read as the next request
+        // on this connection; the connection ends with this answer instead.
+        if (error.status === 413) res.setHeader("connection", "close");
+        return sendGraphQLError(res, error.status, error.code, error.message);
+      }
       // Errors thrown while building the context (e.g. an unverifiable identity) are GraphQLErrors.
       const code = (error as { extensions?: { code?: string } }).extensions?.code;
       if (code === ErrorCode.UNAUTHENTICATED) return sendGraphQLError(res, 401, code, (error as Error).message);
