@@ -16,6 +16,7 @@ import {
   createFormatError,
   createHttpHandler,
   createMetrics,
+  describeDependencyFailure,
   metricsPlugin,
   sendJson,
   serveHandler,
@@ -36,15 +37,19 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-async function checkReady(urls: Record<string, string>, timeoutMs: number) {
+/** Outside development the report names subgraphs and states only; URLs and error text go to the log. */
+async function checkReady(urls: Record<string, string>, timeoutMs: number, exposeDetails: boolean, log: Logger) {
   const results = await Promise.all(
     Object.entries(urls).map(async ([name, url]) => {
       const healthUrl = url.replace(/\/graphql$/, "") + "/health/ready";
+      const where = exposeDetails ? { url: healthUrl } : {};
       try {
         const response = await fetch(healthUrl, { signal: AbortSignal.timeout(timeoutMs) });
-        return { name, url: healthUrl, ready: response.ok, status: response.status };
+        return { name, ...where, ready: response.ok, status: response.status };
       } catch (error) {
-        return { name, url: healthUrl, ready: false, error: (error as Error).message };
+        log.warn({ err: error, subgraph: name, url: healthUrl }, "subgraph readiness check failed");
+        const { state, detail } = describeDependencyFailure(error, exposeDetails);
+        return { name, ...where, ready: false, state, ...(detail === undefined ? {} : { error: detail }) };
       }
     }),
   );
@@ -93,7 +98,7 @@ export async function createGateway(
   const routes: Record<string, RouteHandler> = {
     "GET /health/live": (_req, res) => sendJson(res, 200, { status: "ok", service: "gateway" }),
     "GET /health/ready": async (_req, res) => {
-      const report = await checkReady(urls, 2000);
+      const report = await checkReady(urls, 2000, development, log);
       sendJson(res, report.ready ? 200 : 503, { status: report.ready ? "ready" : "unavailable", ...report });
     },
     "GET /metrics": (_req, res) => metrics.serve(res),

@@ -11,6 +11,7 @@ export * from "./redis.js";
 export * from "./subgraph-server.js";
 export * from "./validation.js";
 export * from "./with-timeout.js";
+export * from "./dependency-failure.js";
 export * from "./access-token.js";
 export * from "./scalars.js";
 export * from "./service-main.js";

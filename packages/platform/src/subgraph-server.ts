@@ -9,6 +9,7 @@ import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/dis
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph";
 import type { DocumentNode } from "graphql";
+import { describeDependencyFailure } from "./dependency-failure.js";
 import { createFormatError } from "./errors.js";
 import { createHttpHandler, sendJson, serveHandler, type RouteHandler, type RunningServer } from "./http-server.js";
 import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.js";
@@ -121,11 +122,14 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
         await runtime.db.primary.$queryRawUnsafe("SELECT 1");
         sendJson(res, 200, { status: "ready", service: definition.name });
       } catch (error) {
+        runtime.log.warn({ err: error }, "readiness: PostgreSQL check failed");
+        const { state, detail } = describeDependencyFailure(error, runtime.exposeErrorDetails);
         sendJson(res, 503, {
           status: "unavailable",
           service: definition.name,
           dependency: "postgresql",
-          message: (error as Error).message,
+          state,
+          ...(detail === undefined ? {} : { message: detail }),
         });
       }
     },
