@@ -36,7 +36,9 @@ function failure(deps: WorkerDeps, dependency: string, error: unknown): { state:
 
 export async function healthReport(source: HealthSource): Promise<{ ok: boolean; body: Record<string, unknown> }> {
   const { deps } = source;
-  const redis: Record<string, unknown> = { url: describeRedisUrl(deps.config.REDIS_URL), reachable: true };
+  // Where Redis lives is for the operator's log outside development, not for whoever asks.
+  const where = deps.config.NODE_ENV === "development" ? { url: describeRedisUrl(deps.config.REDIS_URL) } : {};
+  const redis: Record<string, unknown> = { ...where, reachable: true };
   const postgres: Record<string, unknown> = { reachable: true };
   const queues: Record<string, unknown> = {};
   let scheduleStats: Record<string, string> = {};

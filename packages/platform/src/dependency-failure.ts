@@ -28,8 +28,10 @@ const unreachableCodes = new Set([
   "P1017",
 ]);
 const timeoutText = /TimeoutError|timed? ?out|did not answer within|aborted due to timeout/i;
+// ioredis gives up on a command without a connection with MaxRetriesPerRequestError, and fails
+// queued ones with "Connection is closed" / "Stream isn't writeable".
 const unreachableText =
-  /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|Can't reach database server|Connection is closed|fetch failed|socket hang up/i;
+  /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|Can't reach database server|MaxRetriesPerRequestError|max retries per request|Connection is closed|Stream isn't writeable|fetch failed|socket hang up/i;
 
 function classify(error: unknown): DependencyState {
   // Node's fetch and the drivers wrap the socket error: look along the cause chain.
