@@ -11,6 +11,7 @@ import pg from "pg";
 import { Redis } from "ioredis";
 import { applyMigrations } from "@agora/prisma/migrations";
 import { ensureDatabase } from "@agora/prisma/ensure-database";
+import { prepareLocalEnvironment } from "./local-environment.js";
 import { workspaceRoot } from "./workspace-root.js";
 
 const root = workspaceRoot();
@@ -26,6 +27,11 @@ function entry(packageDir: string, file = "index"): string[] {
     : ["--import", "tsx", join(root, packageDir, "src", `${file}.ts`)];
 }
 const env = process.env;
+try {
+  prepareLocalEnvironment(root, env);
+} catch (error) {
+  fail((error as Error).message);
+}
 const databaseUrl = env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const gatewayPort = Number(env.GATEWAY_PORT ?? 4001);

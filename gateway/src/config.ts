@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { accessTokenEnv, commonEnv, loadConfig, port, type Env } from "@agora/platform";
+import {
+  accessTokenEnv,
+  commonEnv,
+  developmentCorsOrigins,
+  loadConfig,
+  parseCorsOrigins,
+  port,
+  type CorsOptions,
+  type Env,
+} from "@agora/platform";
 
 export const gatewayEnv = {
   NODE_ENV: commonEnv.NODE_ENV,
@@ -23,6 +32,23 @@ export const gatewayEnv = {
     .int()
     .min(1024)
     .default(11 * 1024 * 1024),
+  /**
+   * Comma-separated browser origins allowed to call the gateway (CORS). Unset: none in production,
+   * the usual local dev servers otherwise (see `corsOptions`); empty: none.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseCorsOrigins(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /** `Access-Control-Allow-Credentials` for the allowed origins; Agora itself uses bearer tokens, not cookies. */
+  CORS_ALLOW_CREDENTIALS: z.stringbool().default(false),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
@@ -33,4 +59,12 @@ export function loadGatewayConfig(env: Env = process.env) {
 
 export function subgraphUrls(config: GatewayConfig): Record<string, string> {
   return { users: config.USERS_URL, offers: config.OFFERS_URL, reviews: config.REVIEWS_URL, jobs: config.JOBS_URL };
+}
+
+export function corsOptions(config: GatewayConfig): CorsOptions {
+  const origins = config.CORS_ORIGINS ?? (config.NODE_ENV === "production" ? [] : [...developmentCorsOrigins]);
+  if (config.CORS_ALLOW_CREDENTIALS && origins.includes("*")) {
+    throw new Error("Invalid configuration: CORS_ALLOW_CREDENTIALS cannot be combined with CORS_ORIGINS=*; list the origins.");
+  }
+  return { origins, allowCredentials: config.CORS_ALLOW_CREDENTIALS };
 }

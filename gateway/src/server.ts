@@ -16,6 +16,7 @@ import {
   createFormatError,
   createHttpHandler,
   createMetrics,
+  describeDependencyFailure,
   metricsPlugin,
   ErrorCode,
   sendErrorResponse,
@@ -26,7 +27,7 @@ import {
   type RunningServer,
 } from "@agora/platform";
 import { AuthenticatedDataSource } from "./authenticated-data-source.js";
-import { subgraphUrls, type GatewayConfig } from "./config.js";
+import { corsOptions, subgraphUrls, type GatewayConfig } from "./config.js";
 import { createGatewayContext, type GatewayContext } from "./context.js";
 import { operationResolutionPlugin } from "./plugins/operation-resolution.js";
 import { createRestProxy } from "./rest-proxy.js";
@@ -39,15 +40,19 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-async function checkReady(urls: Record<string, string>, timeoutMs: number) {
+/** Outside development the report names subgraphs and states only; URLs and error text go to the log. */
+async function checkReady(urls: Record<string, string>, timeoutMs: number, exposeDetails: boolean, log: Logger) {
   const results = await Promise.all(
     Object.entries(urls).map(async ([name, url]) => {
       const healthUrl = url.replace(/\/graphql$/, "") + "/health/ready";
+      const where = exposeDetails ? { url: healthUrl } : {};
       try {
         const response = await fetch(healthUrl, { signal: AbortSignal.timeout(timeoutMs) });
-        return { name, url: healthUrl, ready: response.ok, status: response.status };
+        return { name, ...where, ready: response.ok, status: response.status };
       } catch (error) {
-        return { name, url: healthUrl, ready: false, error: (error as Error).message };
+        log.warn({ err: error, subgraph: name, url: healthUrl }, "subgraph readiness check failed");
+        const { state, detail } = describeDependencyFailure(error, exposeDetails);
+        return { name, ...where, ready: false, state, ...(detail === undefined ? {} : { error: detail }) };
       }
     }),
   );
@@ -97,7 +102,7 @@ export async function createGateway(
   const routes: Record<string, RouteHandler> = {
     "GET /health/live": (_req, res) => sendJson(res, 200, { status: "ok", service: "gateway" }),
     "GET /health/ready": async (_req, res) => {
-      const report = await checkReady(urls, 2000);
+      const report = await checkReady(urls, 2000, development, log);
       if (report.ready) return sendJson(res, 200, { status: "ready", ...report });
       const down = report.subgraphs.filter((s) => !s.ready).map((s) => s.name);
       sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, `Not ready: the ${down.join(", ")} subgraph did not answer ready.`, {
@@ -110,6 +115,7 @@ export async function createGateway(
   const handler = createHttpHandler<GatewayContext>({
     apollo,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    cors: corsOptions(config),
     routes,
     prefixRoutes: {
       "GET /jobs/": jobsProxy,

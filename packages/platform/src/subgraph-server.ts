@@ -9,6 +9,7 @@ import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/dis
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph";
 import type { DocumentNode } from "graphql";
+import { describeDependencyFailure } from "./dependency-failure.js";
 import { sendErrorResponse } from "./error-response.js";
 import { createFormatError, ErrorCode } from "./errors.js";
 import { createHttpHandler, sendJson, serveHandler, type RouteHandler, type RunningServer } from "./http-server.js";
@@ -125,8 +126,10 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
         await runtime.db.primary.$queryRawUnsafe("SELECT 1");
         sendJson(res, 200, { status: "ready", service: definition.name });
       } catch (error) {
-        sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, (error as Error).message, {
-          details: { status: "unavailable", service: definition.name, dependency: "postgresql" },
+        runtime.log.warn({ err: error }, "readiness: PostgreSQL check failed");
+        const { state, detail } = describeDependencyFailure(error, runtime.exposeErrorDetails);
+        sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, detail ?? `PostgreSQL is ${state}.`, {
+          details: { status: "unavailable", service: definition.name, dependency: "postgresql", state },
         });
       }
     },
