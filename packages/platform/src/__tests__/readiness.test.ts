@@ -27,7 +27,20 @@ describe("subgraph readiness with PostgreSQL down", () => {
       expect(response.status).toBe(503);
       const text = await response.text();
       expect(text).not.toMatch(/reach database|127\.0\.0\.1|hunter2|agora_private|prisma|Invalid/i);
-      expect(JSON.parse(text)).toEqual({ status: "unavailable", service: "probe", dependency: "postgresql", state: "unreachable" });
+      expect(JSON.parse(text)).toEqual({
+        errors: [
+          {
+            message: "PostgreSQL is unreachable.",
+            extensions: {
+              code: "SERVICE_UNAVAILABLE",
+              status: "unavailable",
+              service: "probe",
+              dependency: "postgresql",
+              state: "unreachable",
+            },
+          },
+        ],
+      });
     } finally {
       await server.stop();
     }
@@ -36,8 +49,8 @@ describe("subgraph readiness with PostgreSQL down", () => {
   it("in development adds the driver's message, to help whoever runs it", async () => {
     const { server, running } = await subgraphWithoutDatabase(true);
     try {
-      const body = (await (await fetch(`${running.url}/health/ready`)).json()) as Record<string, unknown>;
-      expect(body).toMatchObject({ state: "unreachable", message: expect.stringMatching(/127\.0\.0\.1:1/) });
+      const body = (await (await fetch(`${running.url}/health/ready`)).json()) as { errors: Record<string, unknown>[] };
+      expect(body.errors[0]).toMatchObject({ extensions: { state: "unreachable" }, message: expect.stringMatching(/127\.0\.0\.1:1/) });
     } finally {
       await server.stop();
     }
