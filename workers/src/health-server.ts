@@ -1,10 +1,11 @@
 /**
  * GET /health of one worker process: Redis and Postgres reachability, the depth of every platform
  * queue, and the schedules' last runs. 200 when both dependencies answer, else 503.
+ * GET /metrics: the same process for Prometheus (see metrics/worker-metrics.ts).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Queue } from "bullmq";
-import { describeRedisUrl, listen, sendJson, withTimeout, type QueueName, type RunningServer } from "@agora/platform";
+import { describeRedisUrl, listen, sendJson, withTimeout, type Metrics, type QueueName, type RunningServer } from "@agora/platform";
 import type { WorkerDeps } from "./deps.js";
 import { scheduleStatsKey, schedules } from "./schedules.js";
 
@@ -15,6 +16,7 @@ export interface HealthSource {
   consumed: Record<string, number>;
   schedules: Record<string, number>;
   drained: () => number | null;
+  metrics: Metrics;
 }
 
 const checkTimeoutMs = 2000;
@@ -81,8 +83,9 @@ export async function startHealthServer(source: HealthSource, port: number, host
   return listen(
     async (req: IncomingMessage, res: ServerResponse) => {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      if (req.method === "GET" && path === "/metrics") return source.metrics.serve(res);
       if (req.method !== "GET" || path !== "/health")
-        return sendJson(res, 404, { error: "NOT_FOUND", message: "Worker processes serve only GET /health." });
+        return sendJson(res, 404, { error: "NOT_FOUND", message: "Worker processes serve only GET /health and GET /metrics." });
       const { ok, body } = await healthReport(source);
       sendJson(res, ok ? 200 : 503, body);
     },

@@ -5,7 +5,13 @@
  */
 import { readFileSync } from "node:fs";
 import { parse } from "graphql";
-import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import {
+  createSubgraphServer,
+  registerDependencyProbe,
+  registerOutboxMetrics,
+  type SubgraphRuntime,
+  type SubgraphServer,
+} from "@agora/platform";
 import { createContext, type JobsServices } from "./context.js";
 import { OutboxRelay } from "./outbox/relay.js";
 import { JobQueues } from "./queue/job-queues.js";
@@ -55,6 +61,9 @@ export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: Job
     },
     runtime,
   );
+  // The relay lives here, so its backlog and the Redis it feeds are measured here too.
+  registerOutboxMetrics(server.metrics.registry, db);
+  registerDependencyProbe(server.metrics.registry, "redis", () => queues.connection.ping());
   if (settings.startRelay ?? true) relay.start();
 
   return {
