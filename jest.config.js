@@ -23,6 +23,7 @@ export default {
     project("jobs", "<rootDir>/subgraphs/jobs"),
     project("gateway", "<rootDir>/gateway"),
     project("workers", "<rootDir>/workers"),
+    project("infra", "<rootDir>/infra"),
   ],
   globalSetup: "<rootDir>/packages/platform/src/testing/global-setup.mjs",
   globalTeardown: "<rootDir>/packages/platform/src/testing/global-teardown.mjs",
