@@ -12,6 +12,7 @@ import { Redis } from "ioredis";
 import { applyMigrations } from "@agora/prisma/migrations";
 import { ensureDatabase } from "@agora/prisma/ensure-database";
 import { prepareLocalEnvironment } from "./local-environment.js";
+import { startLocalPrometheus } from "./local-prometheus.js";
 import { workspaceRoot } from "./workspace-root.js";
 
 const root = workspaceRoot();
@@ -226,3 +227,8 @@ console.log(`
   Demo login: alice@agora.test / agora-demo-password   (admin@agora.test is an admin)
   Press Ctrl-C to stop.
 `);
+await startLocalPrometheus({
+  gatewayPorts: [gatewayPort],
+  subgraphPorts: ports,
+  workerPorts: Array.from({ length: workerCount }, (_, i) => Number(env.WORKER_HEALTH_PORT ?? 4110) + i),
+});

@@ -17,6 +17,8 @@ import {
   createHttpHandler,
   createMetrics,
   describeDependencyFailure,
+  createSubgraphFetchMetrics,
+  instrumentSubgraphFetch,
   metricsPlugin,
   ErrorCode,
   sendErrorResponse,
@@ -66,12 +68,17 @@ export async function createGateway(
 ): Promise<Gateway> {
   const urls = subgraphUrls(config);
   const development = config.NODE_ENV === "development";
+  const metrics = createMetrics("gateway");
+  const fetchMetrics = createSubgraphFetchMetrics(metrics.registry);
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) =>
-      new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, config.SUBGRAPH_TIMEOUT_MS),
+      instrumentSubgraphFetch(
+        name,
+        new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, config.SUBGRAPH_TIMEOUT_MS),
+        fetchMetrics,
+      ),
   });
-  const metrics = createMetrics("gateway");
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,

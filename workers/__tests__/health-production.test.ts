@@ -2,7 +2,7 @@
  * A worker's GET /health under NODE_ENV=production with PostgreSQL and Redis both unreachable:
  * it says which dependency failed and how, never the drivers' text (hosts, ports, credentials).
  */
-import { createLogger, createRedis } from "@agora/platform";
+import { createLogger, createMetrics, createRedis } from "@agora/platform";
 import { createDatabase } from "@agora/platform/database";
 import { JobStore } from "@agora/platform/job-store";
 import { loadWorkersConfig } from "../src/config.js";
@@ -24,6 +24,7 @@ it("reports unreachable dependencies by state only", async () => {
     const { ok, body } = await healthReport({
       deps: { config, db, prisma: db.primary, redis, jobs: new JobStore({ db: db.primary }), log: createLogger("health-test", "silent") },
       queues: new Map(),
+      metrics: createMetrics("health-test"),
       consumed: {},
       schedules: {},
       drained: () => null,

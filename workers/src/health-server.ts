@@ -1,6 +1,7 @@
 /**
  * GET /health of one worker process: Redis and Postgres reachability, the depth of every platform
  * queue, and the schedules' last runs. 200 when both dependencies answer, else 503.
+ * GET /metrics: the same process for Prometheus (see metrics/worker-metrics.ts).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Queue } from "bullmq";
@@ -12,6 +13,7 @@ import {
   sendErrorResponse,
   sendJson,
   withTimeout,
+  type Metrics,
   type RunningServer,
 } from "@agora/platform";
 import { type QueueName } from "@agora/platform/queues";
@@ -25,6 +27,7 @@ export interface HealthSource {
   consumed: Record<string, number>;
   schedules: Record<string, number>;
   drained: () => number | null;
+  metrics: Metrics;
 }
 
 const checkTimeoutMs = 2000;
@@ -102,8 +105,9 @@ export async function startHealthServer(source: HealthSource, port: number, host
   return listen(
     async (req: IncomingMessage, res: ServerResponse) => {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      if (req.method === "GET" && path === "/metrics") return source.metrics.serve(res);
       if (req.method !== "GET" || path !== "/health")
-        return sendErrorResponse(res, ErrorCode.NOT_FOUND, "Worker processes serve only GET /health.");
+        return sendErrorResponse(res, ErrorCode.NOT_FOUND, "Worker processes serve only GET /health and GET /metrics.");
       const { ok, unreachable, body } = await healthReport(source);
       if (ok) return sendJson(res, 200, body);
       // An unhealthy answer is an error answer like any other; the full report rides along.

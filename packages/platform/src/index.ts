@@ -20,3 +20,7 @@ export * from "./with-timeout.js";
 export * from "./dependency-failure.js";
 export * from "./access-token.js";
 export * from "./scalars.js";
+export * from "./metrics/operation-names.js";
+export * from "./metrics/outcome.js";
+export * from "./metrics/subgraph-fetch.js";
+export * from "./metrics/dependency-up.js";

@@ -17,8 +17,10 @@ import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.
 import type { Database, PrismaClient } from "./database.js";
 import type { DrainOptions } from "./graceful-shutdown.js";
 import type { Logger } from "./logger.js";
-import { Gauge } from "prom-client";
+import { Counter } from "prom-client";
 import { createMetrics, metricsPlugin, type Metrics } from "./metrics.js";
+import { registerDatabaseMetrics } from "./metrics/database-metrics.js";
+import { registerDependencyProbe } from "./metrics/dependency-up.js";
 import type { Redis } from "./redis.js";
 
 export interface SubgraphBaseContext {
@@ -85,14 +87,22 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
   runtime: SubgraphRuntime,
 ): Promise<SubgraphServer> {
   const metrics = createMetrics(definition.name);
-  new Gauge({
+  let statementsCounted = 0;
+  new Counter({
     name: "agora_db_statements_total",
     help: "SQL statements issued by this process",
     registers: [metrics.registry],
+    // A counter fed from the database's own tally at scrape time, so nothing runs per statement.
     collect() {
-      this.set(runtime.db.statementCount());
+      const now = runtime.db.statementCount();
+      this.inc(now - statementsCounted);
+      statementsCounted = now;
     },
   });
+  registerDatabaseMetrics(metrics.registry, runtime.db);
+  registerDependencyProbe(metrics.registry, "postgresql", () => runtime.db.primary.$queryRawUnsafe("SELECT 1"));
+  const { redis } = runtime;
+  if (redis) registerDependencyProbe(metrics.registry, "redis", () => redis.ping());
   const apollo = new ApolloServer<SubgraphBaseContext>({
     schema: buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }]),
     formatError: createFormatError({
