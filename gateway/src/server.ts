@@ -8,10 +8,6 @@ import { fileURLToPath } from "node:url";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from "@apollo/server/plugin/landingPage/default";
-import {
   accessTokenSettings,
   createFormatError,
   createHttpHandler,
@@ -25,7 +21,8 @@ import {
 } from "@agora/platform";
 import { AuthenticatedDataSource } from "./authenticated-data-source.js";
 import { subgraphUrls, type GatewayConfig } from "./config.js";
-import { createGatewayContext, type GatewayContext } from "./context.js";
+import { clientIpResolver, createGatewayContext, type GatewayContext } from "./context.js";
+import { gatewayPlugins } from "./plugins/index.js";
 import { createRestProxy } from "./rest-proxy.js";
 
 export const defaultSupergraphPath = join(dirname(fileURLToPath(import.meta.url)), "..", "supergraph.graphql");
@@ -64,23 +61,21 @@ export async function createGateway(
       new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, config.SUBGRAPH_TIMEOUT_MS),
   });
   const metrics = createMetrics("gateway");
+  // Landing page, operation limits, rate limiting and the production settings that go with them.
+  const limits = gatewayPlugins(config, { registry: metrics.registry, log });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
     // index.ts owns SIGTERM/SIGINT; Apollo's own handlers would race it and keep the process alive.
     stopOnTerminationSignals: false,
-    includeStacktraceInErrorResponses: development,
     formatError: createFormatError({ exposeDetails: development, onInternalError: (error) => log.error({ err: error }, "internal error") }),
-    plugins: [
-      config.NODE_ENV === "production"
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
-      metricsPlugin<GatewayContext>(metrics),
-    ],
+    ...limits,
+    plugins: [metricsPlugin<GatewayContext>(metrics), ...limits.plugins],
   });
   await apollo.start();
 
   const accessTokens = accessTokenSettings(config);
+  const clientIp = clientIpResolver(config.TRUSTED_PROXIES);
   const jobsBase = config.JOBS_URL.replace(/\/graphql$/, "");
   const jobsProxy = createRestProxy({
     targetBaseUrl: jobsBase,
@@ -108,7 +103,7 @@ export async function createGateway(
       "GET /files/": jobsProxy,
       "GET /admin/queues": jobsProxy,
     },
-    context: (req) => createGatewayContext(req, accessTokens),
+    context: (req) => createGatewayContext(req, accessTokens, clientIp),
   });
   return { apollo, ...serveHandler(handler, log, () => apollo.stop()) };
 }
