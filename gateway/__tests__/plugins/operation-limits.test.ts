@@ -210,3 +210,23 @@ describe("production mode", () => {
     expect(production.html).not.toMatch(/embeddable-sandbox\.cdn\.apollographql\.com\/[^"]+\.js/);
   });
 });
+
+describe("the cost model", () => {
+  it("gives the figures the README quotes", async () => {
+    // With a maximum of 1 every refusal reports the cost it found.
+    const costly = await startStubGateway({ OPERATION_MAX_COST: "1" });
+    try {
+      const costOf = async (query: string) => {
+        const { body } = await costly.post({ query });
+        return body.errors?.find((e: any) => e.extensions?.limit === "cost")?.extensions.found ?? 1;
+      };
+      expect(await costOf(`{ offers(first: 1) { totalCount } }`)).toBe(1);
+      const federated =
+        "{ offers(first: 5) { totalCount edges { node { title price { amount currency } seller { displayName } rating { average count } reviews(first: 3) { edges { node { rating author { displayName } } } } } } } }";
+      expect(await costOf(federated)).toBe(90);
+      expect(await costOf(`mutation { a: logout(refreshToken: "x") b: logout(refreshToken: "y") }`)).toBe(20);
+    } finally {
+      await costly.stop();
+    }
+  });
+});
