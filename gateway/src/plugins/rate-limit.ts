@@ -25,6 +25,7 @@ import type { ApolloServerPlugin, GraphQLRequestContext, GraphQLRequestListener,
 import { HeaderMap } from "@apollo/server";
 import {
   getArgumentValues,
+  getVariableValues,
   Kind,
   type DocumentNode,
   type FieldNode,
@@ -129,10 +130,18 @@ export function rateLimit(options: RateLimitOptions): ApolloServerPlugin<Gateway
     help: "Rate-limit decisions Redis could not take (error or timeout)",
     registers: [options.registry],
   });
+  // One log line per outage, whether a decision or the connection noticed it first.
   let redisDown = false;
-  redis.on("error", (error: Error) => {
-    if (!redisDown) options.log.warn({ err: error, redis: where }, "rate limiting: Redis connection error");
-  });
+  const markDown = (error: unknown) => {
+    if (redisDown) return;
+    redisDown = true;
+    const mode = (m: RedisDownMode) => (m === "fallback" ? "use a per-process limiter" : "are refused (503)");
+    options.log.error(
+      { err: error, redis: where },
+      `rate limiting: Redis at ${where} is unreachable; queries ${mode(options.readsWhenRedisDown)}, mutations ${mode(options.writesWhenRedisDown)} until it is back (is redis-server running there? it is set by REDIS_URL)`,
+    );
+  };
+  redis.on("error", markDown);
 
   const charges = (
     context: GatewayContext,
@@ -153,16 +162,19 @@ export function rateLimit(options: RateLimitOptions): ApolloServerPlugin<Gateway
     list.push({ name: "ip", key: `${prefix}ip:${clientIp}`, policy: options.policies.ip, cost });
     const mutationType = request?.schema.getMutationType();
     if (!request || !mutationType || request.operation.operation !== "mutation") return list;
+    // Variables that do not fit make Apollo refuse the operation before it runs: no attempt to count.
+    const variables = getVariableValues(request.schema, request.operation.variableDefinitions ?? [], request.variables);
+    if (!variables.coerced) return list;
     const perAccount = new Map<string, number>();
     let attempts = 0;
     for (const field of rootFields(request.document, request.operation.selectionSet)) {
       const name = field.name.value;
-      if (!(name in loginFields)) continue;
+      if (!Object.hasOwn(loginFields, name)) continue;
       attempts++;
       const argument = loginFields[name];
       const definition = mutationType.getFields()[name];
       if (!argument || !definition) continue;
-      const account = getArgumentValues(definition, field, request.variables)[argument];
+      const account = getArgumentValues(definition, field, variables.coerced)[argument];
       if (typeof account !== "string") continue;
       const key = `${prefix}login-account:${hashed(normaliseAccount(account))}`;
       perAccount.set(key, (perAccount.get(key) ?? 0) + 1);
@@ -182,13 +194,7 @@ export function rateLimit(options: RateLimitOptions): ApolloServerPlugin<Gateway
       return { kind: "decided", decision };
     } catch (error) {
       redisFailures.inc();
-      if (!redisDown) {
-        options.log.error(
-          { err: error, redis: where },
-          `rate limiting: Redis at ${where} is unreachable; queries ${options.readsWhenRedisDown === "fallback" ? "use a per-process limiter" : "are refused"}, mutations ${options.writesWhenRedisDown === "fallback" ? "use a per-process limiter" : "are refused"} until it is back (start it with: redis-server)`,
-        );
-      }
-      redisDown = true;
+      markDown(error);
       if ((write ? options.writesWhenRedisDown : options.readsWhenRedisDown) === "closed") {
         decisions.inc({ decision: "unavailable", store: "none" });
         return { kind: "unavailable", charges: list };
