@@ -17,6 +17,7 @@ import { rateLimit } from "./rate-limit.js";
 export type GatewayServerOptions = Pick<
   ApolloServerOptionsWithGateway<GatewayContext>,
   | "validationRules"
+  | "parseOptions"
   | "introspection"
   | "hideSchemaDetailsFromClientErrors"
   | "allowBatchedHttpRequests"
@@ -62,6 +63,7 @@ export function gatewayPlugins(config: GatewayConfig, deps: { registry: Registry
   return {
     plugins,
     validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     // Production: no schema for strangers (introspection off, no "Did you mean …" suggestions, no stack traces).
     introspection: !production,
     hideSchemaDetailsFromClientErrors: production,

@@ -3,10 +3,11 @@
  * over any of them is refused with OPERATION_TOO_COMPLEX (HTTP 400) and a message naming the limit,
  * its configuration variable and the value found, before the query planner or any subgraph sees it.
  *
- * Depth, aliases and directives are graphql-armor's validation rules; root fields and tokens are two
- * small rules here (armor has no root-field rule, and its token parser stops counting at the limit,
- * so it cannot say how many tokens there were). Cost needs the request's variables (`first: $n`),
- * which validation rules do not see, so it is checked once the operation is resolved.
+ * Depth, aliases and directives are graphql-armor's validation rules; root fields is a small rule
+ * here (armor has none). Tokens are capped while parsing (graphql-js's `maxTokens`, so a huge
+ * document is never parsed in full) and the abort is turned into our refusal, with the count from a
+ * lexer pass (cheap next to parsing). Cost needs the request's variables (`first: $n`), which
+ * validation rules do not see, so it is checked once the operation is resolved.
  */
 import type { ApolloServerPlugin, GraphQLRequestListener } from "@apollo/server";
 import { HeaderMap } from "@apollo/server";
@@ -17,6 +18,7 @@ import {
   GraphQLError,
   Kind,
   Lexer,
+  Source,
   TokenKind,
   type ASTVisitor,
   type SelectionSetNode,
@@ -39,7 +41,7 @@ export interface OperationLimitsOptions {
   maxRootFields: number;
   /** Directives used anywhere in the operation. @defaultValue 50 (OPERATION_MAX_DIRECTIVES) */
   maxDirectives: number;
-  /** Lexical tokens of the whole document (comments excluded). @defaultValue 1000 (OPERATION_MAX_TOKENS) */
+  /** Lexical tokens of the whole document (comments excluded); parsing stops there. @defaultValue 1000 (OPERATION_MAX_TOKENS) */
   maxTokens: number;
   /** Estimated cost, see operation-cost.ts. @defaultValue 5000 (OPERATION_MAX_COST) */
   maxCost: number;
@@ -125,23 +127,25 @@ function rootFieldsRule(maximum: number): ValidationRule {
   };
 }
 
-function tokensRule(maximum: number): ValidationRule {
-  return (context: ValidationContext): ASTVisitor => ({
-    Document(document) {
-      const source = document.loc?.source;
-      if (!source) return;
-      const lexer = new Lexer(source);
-      let found = 0;
-      while (lexer.advance().kind !== TokenKind.EOF) found++;
-      if (found > maximum) context.reportError(new OperationTooComplexError("tokens", maximum, found));
-    },
-  });
+/** Lexical tokens of a document, comments excluded: what graphql-js's `maxTokens` counts. */
+function countTokens(source: string): number {
+  const lexer = new Lexer(new Source(source));
+  let found = 0;
+  try {
+    while (lexer.advance().kind !== TokenKind.EOF) found++;
+  } catch {
+    // A lexical error ends the count; what was counted is still more than the limit.
+  }
+  return found;
 }
+
+// graphql-js (16) aborts with "Document contains more that N tokens. Parsing aborted." (sic).
+const tokenAbort = /^Syntax Error: Document contains more th(?:at|an) \d+ tokens\. Parsing aborted\.$/;
 
 /** The validation rules (for ApolloServer's `validationRules`) and the plugin that checks cost and sets the code. */
 export function operationLimits<TContext extends object>(
   options: OperationLimitsOptions,
-): { validationRules: ValidationRule[]; plugin: ApolloServerPlugin<TContext> } {
+): { validationRules: ValidationRule[]; parseOptions: { maxTokens: number }; plugin: ApolloServerPlugin<TContext> } {
   const hits = new Counter({
     name: "agora_gateway_operation_limit_hits_total",
     help: "Operations refused by an operation limit, by limit",
@@ -153,15 +157,26 @@ export function operationLimits<TContext extends object>(
     armorRule("aliases", options.maxAliases, maxAliasesRule),
     armorRule("directives", options.maxDirectives, maxDirectivesRule),
     rootFieldsRule(options.maxRootFields),
-    tokensRule(options.maxTokens),
   ];
   const listener: GraphQLRequestListener<TContext> = {
     async didResolveOperation(requestContext) {
       const found = options.cost(requestContext);
       if (found > options.maxCost) throw new OperationTooComplexError("cost", options.maxCost, found);
     },
-    async didEncounterErrors({ errors }) {
+    async didEncounterErrors({ errors, source }) {
       for (const error of errors) {
+        if (source !== undefined && error.extensions.code === "GRAPHQL_PARSE_FAILED" && tokenAbort.test(error.message)) {
+          const tooMany = new OperationTooComplexError("tokens", options.maxTokens, countTokens(source));
+          hits.inc({ limit: "tokens" });
+          error.message = tooMany.message;
+          Object.assign(error.extensions, {
+            code: ErrorCode.OPERATION_TOO_COMPLEX,
+            limit: "tokens",
+            maximum: tooMany.maximum,
+            found: tooMany.found,
+          });
+          continue;
+        }
         const refusal =
           error instanceof OperationTooComplexError
             ? error
@@ -176,5 +191,5 @@ export function operationLimits<TContext extends object>(
       }
     },
   };
-  return { validationRules, plugin: { requestDidStart: async () => listener } };
+  return { validationRules, parseOptions: { maxTokens: options.maxTokens }, plugin: { requestDidStart: async () => listener } };
 }
