@@ -47,6 +47,8 @@ export const gatewayEnv = {
         .map((entry) => entry.trim())
         .filter(Boolean),
     ),
+  /** The header trusted proxies set: `x-forwarded-for` (HAProxy's `option forwardfor`) or `forwarded` (RFC 7239). */
+  TRUSTED_PROXY_HEADER: z.enum(["x-forwarded-for", "forwarded"]).default("x-forwarded-for"),
 
   /** Rate limiting in Redis (plugins/rate-limit.ts). Policies are `<points>/<seconds>s[,burst=<points>]`. */
   RATE_LIMIT_ENABLED: flag(true),

@@ -36,28 +36,30 @@ function addressOf(value: string): string | null {
   return isIP(text) ? normaliseIp(text) : null;
 }
 
-/** The hops a request went through, nearest last: `Forwarded` when present, else `X-Forwarded-For`. */
-function forwardedChain(req: IncomingMessage): (string | null)[] {
-  const forwarded = req.headers.forwarded;
-  if (forwarded) {
-    return forwarded
-      .split(",")
-      .map((element) => /(?:^|;)\s*for=("[^"]*"|[^;,\s]*)/i.exec(element)?.[1] ?? "")
-      .map(addressOf);
-  }
-  const xff = req.headers["x-forwarded-for"];
-  const header = Array.isArray(xff) ? xff.join(",") : xff;
-  return header ? header.split(",").map(addressOf) : [];
+export type ForwardingHeader = "x-forwarded-for" | "forwarded";
+
+/** The hops a request went through, nearest last, from the one header the proxies are known to set. */
+function forwardedChain(req: IncomingMessage, header: ForwardingHeader): (string | null)[] {
+  const value = req.headers[header];
+  const text = Array.isArray(value) ? value.join(",") : value;
+  if (!text) return [];
+  if (header === "x-forwarded-for") return text.split(",").map(addressOf);
+  return text.split(",").map((element) => addressOf(/(?:^|;)\s*for=("[^"]*"|[^;,\s]*)/i.exec(element)?.[1] ?? ""));
 }
 
 /**
  * Builds the function that says who the client is. Forwarding headers are believed only when the
  * peer that sent them is a trusted proxy, and then only back to the first hop that is not itself a
  * trusted proxy: anything a client writes into those headers lies further left and is never read,
- * so a spoofed header buys no fresh rate-limit budget. With no trusted proxies (the default) the
- * socket's address is the client.
+ * so a spoofed header buys no fresh rate-limit budget. Only `header` is read, the one the proxies
+ * set: a proxy that sets X-Forwarded-For passes a client's own `Forwarded` through untouched, so
+ * reading both would let the client choose. With no trusted proxies (the default) the socket's
+ * address is the client.
  */
-export function clientIpResolver(trustedProxies: readonly string[]): (req: IncomingMessage) => string {
+export function clientIpResolver(
+  trustedProxies: readonly string[],
+  header: ForwardingHeader = "x-forwarded-for",
+): (req: IncomingMessage) => string {
   const trusted = new BlockList();
   for (const entry of trustedProxies) {
     const [address = "", prefix] = entry.split("/");
@@ -70,7 +72,7 @@ export function clientIpResolver(trustedProxies: readonly string[]): (req: Incom
   return (req) => {
     let client = normaliseIp(req.socket.remoteAddress ?? "unknown");
     if (trustedProxies.length === 0 || !isIP(client) || !isTrusted(client)) return client;
-    const chain = forwardedChain(req);
+    const chain = forwardedChain(req, header);
     for (let i = chain.length - 1; i >= 0; i--) {
       const hop = chain[i];
       // An unreadable hop ends the walk: what lies to its left cannot be vouched for.

@@ -75,7 +75,7 @@ export async function createGateway(
   await apollo.start();
 
   const accessTokens = accessTokenSettings(config);
-  const clientIp = clientIpResolver(config.TRUSTED_PROXIES);
+  const clientIp = clientIpResolver(config.TRUSTED_PROXIES, config.TRUSTED_PROXY_HEADER);
   const jobsBase = config.JOBS_URL.replace(/\/graphql$/, "");
   const jobsProxy = createRestProxy({
     targetBaseUrl: jobsBase,

@@ -26,17 +26,26 @@ describe("client IP", () => {
     expect(resolve(request("127.0.0.1"))).toBe("127.0.0.1");
   });
 
-  it("reads RFC 7239 Forwarded, quoted IPv6 with ports included, before X-Forwarded-For", () => {
-    const resolve = clientIpResolver(["127.0.0.1", "::1"]);
+  it("reads RFC 7239 Forwarded, quoted IPv6 with ports included, when the proxies set that header", () => {
+    const resolve = clientIpResolver(["127.0.0.1", "::1"], "forwarded");
     expect(resolve(request("::1", { forwarded: 'for=1.1.1.1, for="[2001:DB8::17]:4711";proto=https', "x-forwarded-for": "9.9.9.9" }))).toBe(
       "2001:db8::17",
     );
     expect(resolve(request("127.0.0.1", { forwarded: "for=198.51.100.4:8080;by=127.0.0.1" }))).toBe("198.51.100.4");
   });
 
-  it("stops at a hop it cannot read instead of believing what lies beyond it", () => {
+  it("reads only the header the proxies set: a client's own Forwarded passes an X-Forwarded-For proxy untouched", () => {
     const resolve = clientIpResolver(["127.0.0.1"]);
-    expect(resolve(request("127.0.0.1", { forwarded: "for=198.51.100.9, for=_hidden" }))).toBe("127.0.0.1");
+    expect(resolve(request("127.0.0.1", { forwarded: "for=198.51.100.66", "x-forwarded-for": "198.51.100.66, 203.0.113.5" }))).toBe(
+      "203.0.113.5",
+    );
+  });
+
+  it("stops at a hop it cannot read instead of believing what lies beyond it", () => {
+    expect(clientIpResolver(["127.0.0.1"], "forwarded")(request("127.0.0.1", { forwarded: "for=198.51.100.9, for=_hidden" }))).toBe(
+      "127.0.0.1",
+    );
+    const resolve = clientIpResolver(["127.0.0.1"]);
     expect(resolve(request("127.0.0.1", { "x-forwarded-for": "198.51.100.9, not-an-ip" }))).toBe("127.0.0.1");
   });
 

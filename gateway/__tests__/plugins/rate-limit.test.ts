@@ -131,13 +131,12 @@ describe("forwarding headers", () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
   });
 
-  it("through a trusted proxy: only the hop the proxy saw counts, whatever the client wrote to its left", async () => {
+  it("through a trusted proxy: only the hop the proxy saw counts, whatever the client wrote to its left or in Forwarded", async () => {
     const [a] = strict;
     const answers: Answer[] = [];
     for (let i = 0; i < 7; i++) {
-      const spoofed = `10.${i}.0.1, 198.51.100.${i}`;
       answers.push(
-        await post(a, cheap, i % 2 ? { "x-forwarded-for": `${spoofed}, 203.0.113.30` } : { forwarded: `for=${i}, for="203.0.113.30"` }),
+        await post(a, cheap, { "x-forwarded-for": `10.${i}.0.1, 198.51.100.${i}, 203.0.113.30`, forwarded: `for=198.51.100.${i}` }),
       );
     }
     expect(answers.map((x) => x.status)).toEqual([200, 200, 200, 200, 200, 429, 429]);
@@ -205,10 +204,10 @@ describe("login brute force", () => {
     // The users subgraph stops at the first failed (non-null) login; all four are charged all the same.
     expect(four.body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
     // 6 attempts left for this account: 7 more in one operation are refused, all of them.
-    const statementsBefore = stack.statementCount();
+    const statementsBefore = stack.runtimes.users.db.statementCount();
     const seven = await post(stack.gatewayUrl, aliased(7), from("192.0.2.151"));
     expect(seven.status).toBe(429);
-    expect(stack.statementCount()).toBe(statementsBefore);
+    expect(stack.runtimes.users.db.statementCount()).toBe(statementsBefore);
     expect((await post(stack.gatewayUrl, aliased(6), from("192.0.2.152"))).status).toBe(200);
     expect((await post(stack.gatewayUrl, aliased(1), from("192.0.2.153"))).status).toBe(429);
   });

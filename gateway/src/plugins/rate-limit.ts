@@ -259,7 +259,10 @@ export function rateLimit(options: RateLimitOptions): ApolloServerPlugin<Gateway
           if (decision.allowed) return null;
           const retryAfter = Math.max(1, seconds(decision.retryAfterMs));
           headers.set("retry-after", String(retryAfter));
-          const blocking = decision.buckets.filter((bucket, i) => bucket.remaining < chargedCost(list[i] ?? { ...bucket, key: "", cost }));
+          const blocking = decision.buckets.filter((bucket, i) => {
+            const charge = list[i];
+            return charge !== undefined && bucket.remaining < chargedCost(charge);
+          });
           const exhausted = (blocking.length ? blocking : decision.buckets).map((bucket) => bucket.name);
           const login = exhausted.some((name) => name.startsWith("login"));
           return refusal(
