@@ -171,6 +171,21 @@ describe("cost-weighted limits", () => {
   });
 });
 
+describe("batched requests", () => {
+  it("charge every operation of the batch on its own", async () => {
+    const batching = await stack.startGateway({ RATE_LIMIT_ANONYMOUS: `5/${hour}`, BATCHED_REQUESTS_ENABLED: "true" });
+    const response = await fetch(batching.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...from("203.0.113.60") },
+      body: JSON.stringify(Array.from({ length: 8 }, () => ({ query: cheap }))),
+    });
+    const results = (await response.json()) as any[];
+    expect(response.status).toBe(429);
+    expect(results.filter((r) => r.data?.offers)).toHaveLength(5);
+    expect(results.filter((r) => r.errors?.[0]?.extensions?.code === "RATE_LIMITED")).toHaveLength(3);
+  });
+});
+
 describe("login brute force", () => {
   it("refuses the 11th wrong login in a row for one account, from any address and however the email is written", async () => {
     const answers: Answer[] = [];
