@@ -13,7 +13,7 @@
  * trip (rate-limiter-flexible's Redis limiters are fixed-window or one key per call), so the script
  * is ours; `MemoryGcra` is the same arithmetic for the per-process fallback.
  */
-import type { Redis } from "ioredis";
+import type { Redis } from "@agora/platform";
 import { emissionIntervalMs, type RateLimitPolicy } from "./rate-limit-policy.js";
 
 export interface BucketCharge {
