@@ -9,6 +9,15 @@ import {
   type CorsOptions,
   type Env,
 } from "@agora/platform";
+import { policyEnv } from "./plugins/rate-limit-policy.js";
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"])
+    .default(fallback ? "true" : "false")
+    .transform((value) => value === "true" || value === "1");
+const limit = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const redisDownMode = (fallback: "fallback" | "closed") => z.enum(["fallback", "closed"]).default(fallback);
 
 export const gatewayEnv = {
   NODE_ENV: commonEnv.NODE_ENV,
@@ -49,6 +58,56 @@ export const gatewayEnv = {
     .optional(),
   /** `Access-Control-Allow-Credentials` for the allowed origins; Agora itself uses bearer tokens, not cookies. */
   CORS_ALLOW_CREDENTIALS: z.stringbool().default(false),
+
+  /** Redis shared by every gateway: rate-limit buckets live under `<REDIS_KEY_PREFIX>ratelimit:`. */
+  REDIS_URL: commonEnv.REDIS_URL,
+  REDIS_KEY_PREFIX: commonEnv.REDIS_KEY_PREFIX,
+  /**
+   * Peers whose `X-Forwarded-For` / `Forwarded` headers are believed (comma-separated addresses or
+   * CIDRs, e.g. `127.0.0.1,10.0.0.0/8`). Empty: the socket's address is the client, always.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((text) =>
+      text
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
+  /** The header trusted proxies set: `x-forwarded-for` (HAProxy's `option forwardfor`) or `forwarded` (RFC 7239). */
+  TRUSTED_PROXY_HEADER: z.enum(["x-forwarded-for", "forwarded"]).default("x-forwarded-for"),
+
+  /** Rate limiting in Redis (plugins/rate-limit.ts). Policies are `<points>/<seconds>s[,burst=<points>]`. */
+  RATE_LIMIT_ENABLED: flag(true),
+  /** Requests without a token, per client IP. */
+  RATE_LIMIT_ANONYMOUS: policyEnv("1000/60s"),
+  /** Signed-in users by role, per token subject. */
+  RATE_LIMIT_USER: policyEnv("5000/60s"),
+  RATE_LIMIT_MODERATOR: policyEnv("10000/60s"),
+  RATE_LIMIT_ADMIN: policyEnv("20000/60s"),
+  /** Every request from one client IP, signed in or not. */
+  RATE_LIMIT_IP: policyEnv("20000/60s"),
+  /** `login` attempts per account (the email, normalised); one point per attempt, aliases included. */
+  RATE_LIMIT_LOGIN_ACCOUNT: policyEnv("10/900s"),
+  /** `login` and `refreshToken` attempts per client IP. */
+  RATE_LIMIT_LOGIN_IP: policyEnv("100/900s"),
+  /** Queries while Redis is unreachable: `fallback` (a per-process limiter) or `closed` (503). */
+  RATE_LIMIT_REDIS_DOWN_READS: redisDownMode("fallback"),
+  /** Mutations (logins included) while Redis is unreachable: `closed` (503) or `fallback`. */
+  RATE_LIMIT_REDIS_DOWN_WRITES: redisDownMode("closed"),
+  /** Longest wait for a decision from Redis before it counts as unreachable. */
+  RATE_LIMIT_REDIS_TIMEOUT_MS: z.coerce.number().int().min(10).default(500),
+
+  /** Operation limits (plugins/operation-limits.ts), refused with OPERATION_TOO_COMPLEX. */
+  OPERATION_MAX_DEPTH: limit(10),
+  OPERATION_MAX_ALIASES: limit(15),
+  OPERATION_MAX_ROOT_FIELDS: limit(10),
+  OPERATION_MAX_DIRECTIVES: limit(50),
+  OPERATION_MAX_TOKENS: limit(1000),
+  OPERATION_MAX_COST: limit(5000),
+  /** Accept a JSON array of operations in one POST (each counts against limits and budget). */
+  BATCHED_REQUESTS_ENABLED: flag(false),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

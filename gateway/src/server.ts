@@ -8,10 +8,6 @@ import { fileURLToPath } from "node:url";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from "@apollo/server/plugin/landingPage/default";
-import {
   accessTokenSettings,
   createFormatError,
   createHttpHandler,
@@ -30,7 +26,8 @@ import {
 } from "@agora/platform";
 import { AuthenticatedDataSource } from "./authenticated-data-source.js";
 import { corsOptions, subgraphUrls, type GatewayConfig } from "./config.js";
-import { createGatewayContext, type GatewayContext } from "./context.js";
+import { clientIpResolver, createGatewayContext, type GatewayContext } from "./context.js";
+import { gatewayPlugins } from "./plugins/index.js";
 import { operationResolutionPlugin } from "./plugins/operation-resolution.js";
 import { createRestProxy } from "./rest-proxy.js";
 
@@ -79,24 +76,21 @@ export async function createGateway(
         fetchMetrics,
       ),
   });
+  // Landing page, operation limits, rate limiting and the production settings that go with them.
+  const limits = gatewayPlugins(config, { registry: metrics.registry, log });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
     // index.ts owns SIGTERM/SIGINT (onTerminationSignal); Apollo's own would race the drain.
     stopOnTerminationSignals: false,
-    includeStacktraceInErrorResponses: development,
     formatError: createFormatError({ exposeDetails: development, onInternalError: (error) => log.error({ err: error }, "internal error") }),
-    plugins: [
-      config.NODE_ENV === "production"
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
-      metricsPlugin<GatewayContext>(metrics),
-      operationResolutionPlugin<GatewayContext>(),
-    ],
+    ...limits,
+    plugins: [metricsPlugin<GatewayContext>(metrics), operationResolutionPlugin<GatewayContext>(), ...limits.plugins],
   });
   await apollo.start();
 
   const accessTokens = accessTokenSettings(config);
+  const clientIp = clientIpResolver(config.TRUSTED_PROXIES, config.TRUSTED_PROXY_HEADER);
   const jobsBase = config.JOBS_URL.replace(/\/graphql$/, "");
   const jobsProxy = createRestProxy({
     targetBaseUrl: jobsBase,
@@ -129,7 +123,7 @@ export async function createGateway(
       "GET /files/": jobsProxy,
       "GET /admin/queues": jobsProxy,
     },
-    context: (req) => createGatewayContext(req, accessTokens),
+    context: (req) => createGatewayContext(req, accessTokens, clientIp),
   });
   const drain = { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS };
   return { apollo, ...serveHandler(handler, log, () => apollo.stop(), drain) };
