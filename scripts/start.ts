@@ -11,6 +11,8 @@ import pg from "pg";
 import { Redis } from "ioredis";
 import { applyMigrations } from "@agora/prisma/migrations";
 import { ensureDatabase } from "@agora/prisma/ensure-database";
+import { prepareLocalEnvironment } from "./local-environment.js";
+import { startLocalPrometheus } from "./local-prometheus.js";
 import { workspaceRoot } from "./workspace-root.js";
 
 const root = workspaceRoot();
@@ -26,6 +28,11 @@ function entry(packageDir: string, file = "index"): string[] {
     : ["--import", "tsx", join(root, packageDir, "src", `${file}.ts`)];
 }
 const env = process.env;
+try {
+  prepareLocalEnvironment(root, env);
+} catch (error) {
+  fail((error as Error).message);
+}
 const databaseUrl = env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const gatewayPort = Number(env.GATEWAY_PORT ?? 4001);
@@ -220,3 +227,8 @@ console.log(`
   Demo login: alice@agora.test / agora-demo-password   (admin@agora.test is an admin)
   Press Ctrl-C to stop.
 `);
+await startLocalPrometheus({
+  gatewayPorts: [gatewayPort],
+  subgraphPorts: ports,
+  workerPorts: Array.from({ length: workerCount }, (_, i) => Number(env.WORKER_HEALTH_PORT ?? 4110) + i),
+});

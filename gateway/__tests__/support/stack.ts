@@ -2,16 +2,10 @@
  * The whole platform for end-to-end tests: the real gateway and the four real subgraphs, each
  * listening on a free port, against a database of the test file's own.
  */
-import {
-  bullPrefix,
-  createDatabase,
-  createLogger,
-  signIdentity,
-  type Identity,
-  type RunningServer,
-  type SubgraphRuntime,
-  type SubgraphServer,
-} from "@agora/platform";
+import { bullPrefix } from "@agora/platform/queues";
+import { createDatabase } from "@agora/platform/database";
+import { createLogger, signIdentity, type Identity, type RunningServer } from "@agora/platform";
+import { type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
 import { mkdtemp, rm } from "node:fs/promises";
 import { Redis } from "ioredis";
 import { tmpdir } from "node:os";
@@ -37,7 +31,7 @@ export interface Stack {
   runtimes: Record<"users" | "offers" | "reviews" | "jobs", SubgraphRuntime>;
   subgraphs: Record<"users" | "offers" | "reviews" | "jobs", SubgraphServer>;
   gateway: Gateway;
-  /** Another gateway over the same subgraphs and Redis prefix (stopped with the stack). */
+  /** Another gateway on the same subgraphs and Redis prefix (stopped with the stack); `env` adds to the stack's gateway settings. */
   startGateway(env?: Record<string, string>): Promise<{ gateway: Gateway; url: string }>;
   storageDir: string;
   /** Redis key prefix of this stack (REDIS_KEY_PREFIX for worker processes). */
@@ -57,7 +51,7 @@ export interface StackOptions {
    * so which database served a read is observable), with read-your-writes marks in Redis.
    */
   replica?: boolean;
-  /** Gateway variables on top of the stack's (e.g. cache settings). */
+  /** Extra gateway configuration, e.g. `RATE_LIMIT_*`; rate limiting is off unless this turns it on. */
   gatewayEnv?: Record<string, string>;
 }
 
@@ -112,25 +106,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     reviews: `${reviewsRunning.url}/graphql`,
     jobs: `${jobsRunning.url}/graphql`,
   };
-  const configEnv = {
-    NODE_ENV: "test",
-    INTERNAL_SECRET: internalSecret,
-    JWT_SECRET: jwtSecret,
-    USERS_URL: subgraphUrls.users,
-    OFFERS_URL: subgraphUrls.offers,
-    REVIEWS_URL: subgraphUrls.reviews,
-    JOBS_URL: subgraphUrls.jobs,
-    BODY_LIMIT_BYTES: "65536",
-    REDIS_URL: testRedisUrl(),
-    REDIS_KEY_PREFIX: keyPrefix,
-    // One plan in memory: nearly every execution in the e2e suite runs a plan read back from Redis.
-    PLAN_CACHE_MEMORY_ENTRIES: "1",
-    ...options.gatewayEnv,
-  };
-  const gateway = await createGateway(loadGatewayConfig(configEnv), log);
-  const extraGateways: Gateway[] = [];
+  const gatewayConfig = (env: Record<string, string> = {}) =>
+    loadGatewayConfig({
+      NODE_ENV: "test",
+      INTERNAL_SECRET: internalSecret,
+      JWT_SECRET: jwtSecret,
+      USERS_URL: subgraphUrls.users,
+      OFFERS_URL: subgraphUrls.offers,
+      REVIEWS_URL: subgraphUrls.reviews,
+      JOBS_URL: subgraphUrls.jobs,
+      BODY_LIMIT_BYTES: "65536",
+      REDIS_URL: testRedisUrl(),
+      REDIS_KEY_PREFIX: keyPrefix,
+      RATE_LIMIT_ENABLED: "false",
+      // One plan in memory: nearly every execution in the e2e suite runs a plan read back from Redis.
+      PLAN_CACHE_MEMORY_ENTRIES: "1",
+      ...options.gatewayEnv,
+      ...env,
+    });
+  const gateway = await createGateway(gatewayConfig(), log);
   const gatewayRunning = await gateway.listen(0, "127.0.0.1");
   const gatewayUrl = `${gatewayRunning.url}/graphql`;
+  const extraGateways: Gateway[] = [];
 
   const query: Stack["query"] = (q, variables, token) =>
     graphqlRequest(gatewayUrl, q, variables, token ? { authorization: `Bearer ${token}` } : {});
@@ -141,11 +138,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     runtimes,
     subgraphs: { users, offers, reviews, jobs },
     gateway,
-    async startGateway(env = {}) {
-      const extra = await createGateway(loadGatewayConfig({ ...configEnv, ...env }), log);
-      extraGateways.push(extra);
-      const running = await extra.listen(0, "127.0.0.1");
-      return { gateway: extra, url: `${running.url}/graphql` };
+    async startGateway(env) {
+      const another = await createGateway(gatewayConfig(env), log);
+      extraGateways.push(another);
+      const running = await another.listen(0, "127.0.0.1");
+      return { gateway: another, url: `${running.url}/graphql` };
     },
     storageDir,
     keyPrefix,
