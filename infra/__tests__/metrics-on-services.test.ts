@@ -93,7 +93,11 @@ describe("metrics of the running services", () => {
   });
 
   it("every service and worker labels every Agora series with the same label names", () => {
-    const allowed = new Set(["service", "operation", "subgraph", "queue", "outcome", "state", "pool", "dependency", "le"]);
+    const allowed = new Set([
+      ...["service", "operation", "subgraph", "queue", "outcome", "state", "pool", "dependency", "le"],
+      // The gateway's caches and limits.
+      ...["cache", "tier", "decision", "store", "limit"],
+    ]);
     for (const [service, samples] of Object.entries(scraped)) {
       const agora = samples.filter((s) => s.name.startsWith("agora_"));
       expect(agora.length).toBeGreaterThan(0);

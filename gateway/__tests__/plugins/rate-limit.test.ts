@@ -94,7 +94,8 @@ describe("shared limits", () => {
     const refused = await post(a, cheap, from("203.0.113.20"));
     expect(refused.status).toBe(429);
     expect(refused.headers.get("ratelimit-policy")).toBe('"anonymous";q=5;w=3600, "ip";q=100000;w=3600');
-    expect(refused.headers.get("ratelimit")).toMatch(/^"anonymous";r=0;t=(359\d|3600), "ip";r=999\d\d;t=1$/);
+    // The refusal charged nothing; the IP budget may have refilled completely in the meantime (36 ms a point).
+    expect(refused.headers.get("ratelimit")).toMatch(/^"anonymous";r=0;t=(359\d|3600), "ip";r=(999\d\d;t=1|100000;t=0)$/);
     const retryAfter = Number(refused.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(700);
     expect(retryAfter).toBeLessThanOrEqual(720);
