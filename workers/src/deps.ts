@@ -1,5 +1,6 @@
 /** What processors get from the process that runs them. */
 import type { Database, Logger, PrismaClient, Redis } from "@agora/platform";
+import type { SearchBackend } from "@agora/offers/search";
 import type { WorkersConfig } from "./config.js";
 import type { JobRows } from "./job-rows.js";
 
@@ -11,5 +12,7 @@ export interface WorkerDeps {
   /** Command connection (not BullMQ's): analytics, schedule bookkeeping. */
   redis: Redis;
   rows: JobRows;
+  /** The offers search backend (SEARCH_REINDEX rebuilds it, the search indexer writes to it). */
+  search: SearchBackend;
   log: Logger;
 }

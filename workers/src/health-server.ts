@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Queue } from "bullmq";
 import { describeRedisUrl, listen, sendJson, withTimeout, type QueueName, type RunningServer } from "@agora/platform";
+import type { SearchIndexLag } from "@agora/offers/search";
 import type { WorkerDeps } from "./deps.js";
 import { scheduleStatsKey, schedules } from "./schedules.js";
 
@@ -15,6 +16,8 @@ export interface HealthSource {
   consumed: Record<string, number>;
   schedules: Record<string, number>;
   drained: () => number | null;
+  /** The search indexer of this process, when it consumes the search-index queue. */
+  searchIndex: { backend: string; lag: () => Promise<SearchIndexLag>; applied: () => number } | null;
 }
 
 const checkTimeoutMs = 2000;
@@ -52,6 +55,16 @@ export async function healthReport(source: HealthSource): Promise<{ ok: boolean;
     postgres.reachable = false;
     postgres.error = (error as Error).message;
   }
+  let searchIndex: Record<string, unknown> | null = null;
+  if (source.searchIndex) {
+    searchIndex = { backend: source.searchIndex.backend, applied: source.searchIndex.applied() };
+    try {
+      // Lag: committed offer writes the search backend has not received yet (Postgres: always ~0).
+      Object.assign(searchIndex, await withTimeout(source.searchIndex.lag(), checkTimeoutMs, "PostgreSQL"));
+    } catch (error) {
+      searchIndex.error = (error as Error).message;
+    }
+  }
   const scheduleReport: Record<string, unknown> = {};
   for (const { task } of schedules) {
     scheduleReport[task] = {
@@ -73,6 +86,7 @@ export async function healthReport(source: HealthSource): Promise<{ ok: boolean;
       queues,
       schedules: scheduleReport,
       analyticsEventsDrained: source.drained(),
+      searchIndex,
     },
   };
 }

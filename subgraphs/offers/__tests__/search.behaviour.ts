@@ -127,7 +127,7 @@ export function describeSearchBehaviour(title: string, factory: SearchBackendFac
         location: paris,
       });
       await create("chair", sellerA, {
-        title: "Armchair <b>with</b> \"cushions\" & footstool",
+        title: 'Armchair <b>with</b> "cushions" & footstool',
         description: "Comfortable reading chair, green velvet.",
         category: "furniture",
         tags: ["vintage", "midcentury"],
@@ -240,11 +240,16 @@ export function describeSearchBehaviour(title: string, factory: SearchBackendFac
         for (const e of result.edges) byCategory[e.node.category] = (byCategory[e.node.category] ?? 0) + 1;
         expect(Object.fromEntries(result.facets.categories.map((c: any) => [c.category, c.count]))).toEqual(byCategory);
         const inBucket = (b: any) =>
-          result.edges.filter((e: any) => Number(e.node.price.amount) >= Number(b.min) && (b.max === null || Number(e.node.price.amount) < Number(b.max))).length;
+          result.edges.filter(
+            (e: any) => Number(e.node.price.amount) >= Number(b.min) && (b.max === null || Number(e.node.price.amount) < Number(b.max)),
+          ).length;
         expect(result.facets.price.map((b: any) => b.count)).toEqual(result.facets.price.map(inBucket));
         expect(result.facets.price.reduce((sum: number, b: any) => sum + b.count, 0)).toBe(result.totalCount);
         if (variables.filter.near) {
-          const inBand = (b: any) => result.edges.filter((e: any) => e.distanceKm >= b.fromKm && e.distanceKm < b.toKm + (b.toKm === variables.filter.near!.radiusKm ? 1e-9 : 0)).length;
+          const inBand = (b: any) =>
+            result.edges.filter(
+              (e: any) => e.distanceKm >= b.fromKm && e.distanceKm < b.toKm + (b.toKm === variables.filter.near!.radiusKm ? 1e-9 : 0),
+            ).length;
           expect(result.facets.distance.map((b: any) => b.count)).toEqual(result.facets.distance.map(inBand));
           expect(result.facets.distance.reduce((sum: number, b: any) => sum + b.count, 0)).toBe(result.totalCount);
         }
@@ -262,7 +267,10 @@ export function describeSearchBehaviour(title: string, factory: SearchBackendFac
       expect(await search({ query: "red bkei" }, suggestionQuery)).toEqual({ totalCount: 0, suggestion: "red bike" });
       expect(await search({ query: "xylophone" }, suggestionQuery)).toEqual({ totalCount: 0, suggestion: null });
       // "bike" finds nothing in furniture: no point suggesting it there.
-      expect(await search({ query: "bkei", filter: { category: "furniture" } }, suggestionQuery)).toEqual({ totalCount: 0, suggestion: null });
+      expect(await search({ query: "bkei", filter: { category: "furniture" } }, suggestionQuery)).toEqual({
+        totalCount: 0,
+        suggestion: null,
+      });
       expect(await search({ query: "bike" }, suggestionQuery)).toEqual({ totalCount: 4, suggestion: null });
     });
 
@@ -313,7 +321,12 @@ export function describeSearchBehaviour(title: string, factory: SearchBackendFac
       // Removing a match between pages: every other one still comes exactly once.
       const gizmos: string[] = [];
       for (const amount of ["1.00", "2.00", "3.00", "4.00"]) {
-        const gizmo = await create(`gizmo-${amount}`, sellerB, { title: "Gizmo", description: "A gizmo.", category: "home", price: { amount, currency: "EUR" } });
+        const gizmo = await create(`gizmo-${amount}`, sellerB, {
+          title: "Gizmo",
+          description: "A gizmo.",
+          category: "home",
+          price: { amount, currency: "EUR" },
+        });
         gizmos.push(gizmo.id);
       }
       await subject.settle(offers);
@@ -333,7 +346,7 @@ export function describeSearchBehaviour(title: string, factory: SearchBackendFac
         "bike' OR '1'='1",
         "bike) | (oak",
         "bike & !oak <-> table:*",
-        'title:bike OR description:*',
+        "title:bike OR description:*",
         '{"query":{"match_all":{}}}',
         "bike AND (",
         "bike~2 oak^10 \\ / [a TO z]",

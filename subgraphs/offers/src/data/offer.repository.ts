@@ -176,7 +176,12 @@ export async function findOffersBatch(db: PrismaClient, afterId: string | null, 
 }
 
 /** Offers written from `since` on (a reindex applies them to the new index before it swaps). */
-export async function findOffersUpdatedSince(db: PrismaClient, since: Date, afterId: string | null, batchSize: number): Promise<OfferRow[]> {
+export async function findOffersUpdatedSince(
+  db: PrismaClient,
+  since: Date,
+  afterId: string | null,
+  batchSize: number,
+): Promise<OfferRow[]> {
   return db.offer.findMany({
     where: { updatedAt: { gte: since }, ...(afterId ? { id: { gt: afterId } } : {}) },
     orderBy: { id: "asc" },

@@ -76,6 +76,7 @@ export const Query: QueryResolvers = {
       query: text.query,
       words: text.words,
       excluded: text.excluded,
+      alternatives: text.alternatives,
       category,
       sellerId,
       ...price,

@@ -22,7 +22,11 @@ function distanceKm(lat: number, lng: number): Prisma.Sql {
     ))))`;
 }
 
-const words = (list: string[]) => Prisma.join(list.map((w) => Prisma.sql`websearch_to_tsquery('english', ${w})`), " || ");
+const words = (list: string[]) =>
+  Prisma.join(
+    list.map((w) => Prisma.sql`websearch_to_tsquery('english', ${w})`),
+    " || ",
+  );
 
 /**
  * The tsquery of a request. Without typos: the query as typed (web-search syntax). With unknown
@@ -99,7 +103,9 @@ function sortValuesOf(request: SearchRequest, row: PageRow, hasPrimary: boolean)
   const createdAt = row.createdAt.toISOString();
   if (!hasPrimary || row.primary === null) return [createdAt, row.id];
   const primary =
-    request.sort === "PRICE_ASC" || request.sort === "PRICE_DESC" ? new Prisma.Decimal(String(row.primary)).toFixed(2) : Number(row.primary);
+    request.sort === "PRICE_ASC" || request.sort === "PRICE_DESC"
+      ? new Prisma.Decimal(String(row.primary)).toFixed(2)
+      : Number(row.primary);
   return [primary, createdAt, row.id];
 }
 
@@ -158,7 +164,13 @@ export function createPostgresSearch(): SearchBackend {
           const suggested = await suggestWords(db, request.words);
           if (!suggested) return null;
           // Only suggest what finds something under the same filters.
-          const retry: SearchRequest = { ...request, query: suggested.join(" "), words: suggested, excluded: [] };
+          const retry: SearchRequest = {
+            ...request,
+            query: suggested.join(" "),
+            words: suggested,
+            excluded: [],
+            alternatives: [suggested.map((w) => [w])],
+          };
           const retryWhere = Prisma.join(filters(retry, tsQuery(retry, new Map())), " AND ");
           const [found] = await db.$queryRaw<{ found: boolean }[]>`
             SELECT EXISTS (SELECT 1 FROM "offers"."offers" o WHERE ${retryWhere}) AS "found"`;

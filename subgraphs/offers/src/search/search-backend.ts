@@ -23,6 +23,8 @@ export interface SearchRequest {
   words: string[];
   /** Words the query excludes (`-word`). */
   excluded: string[];
+  /** The query's alternatives of terms (see SearchText), for engines that build the query themselves. */
+  alternatives: string[][][];
   category: string | null;
   sellerId: string | null;
   priceMin: Prisma.Decimal | null;
