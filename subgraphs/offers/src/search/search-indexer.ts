@@ -91,6 +91,9 @@ export async function startSearchIndexer(options: SearchIndexerOptions): Promise
     }
   };
 
+  // Fails fast when Postgres is unreachable, and says what a crashed predecessor left behind.
+  const backlog = await searchIndexLag(db);
+  log.info({ backend: backend.name, ...backlog }, "search indexer started");
   await listen();
   const timer = setInterval(() => {
     void listen();
