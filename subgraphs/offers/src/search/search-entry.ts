@@ -8,3 +8,4 @@ export type { ReindexProgress, ReindexResult, SearchBackend } from "./search-bac
 export { startSearchIndexer, type SearchIndexer, type SearchIndexerOptions } from "./search-indexer.js";
 export { searchIndexLag, type SearchIndexLag } from "./search-outbox.js";
 export { searchEnv } from "./search-config.js";
+export { rebuildVocabulary } from "./search-vocabulary.js";
