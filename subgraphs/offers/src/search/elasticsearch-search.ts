@@ -11,7 +11,7 @@ import type { ElasticsearchTarget } from "./elasticsearch-client.js";
 import { bulkIndex, ensureIndex, rebuildIndex } from "./elasticsearch-index.js";
 import { buildFacetsBody, buildSearchBody, buildSuggestBody, searchQuery, toSortValues } from "./elasticsearch-query.js";
 import { haversineKm } from "./geo-distance.js";
-import type { SearchBackend, SearchHit, SearchPage, SearchRequest } from "./search-backend.js";
+import type { RawHighlight, SearchBackend, SearchHit, SearchPage, SearchRequest } from "./search-backend.js";
 import { distanceBand, priceBucket, sortCategories, type SearchFacets } from "./search-facets.js";
 
 export interface ElasticsearchSearchOptions {
@@ -66,17 +66,19 @@ export function createElasticsearchSearch(
   const toHit = (request: SearchRequest, hit: estypes.SearchHit<Source>): SearchHit | null => {
     if (!hit._id) return null;
     const location = hit._source?.location;
+    const highlight: RawHighlight | null =
+      request.words.length === 0
+        ? null
+        : {
+            title: hit.highlight?.title?.[0] ?? hit._source?.title ?? "",
+            description: (hit.highlight?.description ?? []).join(" … "),
+            tags: hit.highlight?.["tags.text"] ?? [],
+          };
     return {
       id: hit._id,
       sortValues: toSortValues(request, hit.sort),
-      highlight:
-        request.words.length === 0
-          ? null
-          : {
-              title: hit.highlight?.title?.[0] ?? hit._source?.title ?? "",
-              description: (hit.highlight?.description ?? []).join(" … "),
-              tags: hit.highlight?.["tags.text"] ?? [],
-            },
+      // In the same response already.
+      highlight: async () => highlight,
       distanceKm: request.near && location ? haversineKm(request.near, { lat: location.lat, lng: location.lon }) : null,
     };
   };

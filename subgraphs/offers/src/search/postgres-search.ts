@@ -6,7 +6,7 @@
  */
 import { Prisma, type PrismaClient } from "@agora/platform";
 import type { OfferRow } from "../data/offer.repository.js";
-import type { SearchBackend, SearchHit, SearchPage, SearchRequest } from "./search-backend.js";
+import type { RawHighlight, SearchBackend, SearchPage, SearchRequest } from "./search-backend.js";
 import type { SortValues } from "./search-cursor.js";
 import { distanceBand, distanceEdgesWithin, priceBucket, priceBucketEdges, sortCategories, type SearchFacets } from "./search-facets.js";
 import { markEnd, markStart } from "./search-highlight.js";
@@ -133,17 +133,18 @@ export function createPostgresSearch(): SearchBackend {
         ORDER BY ${order}
         LIMIT ${request.limit}`;
 
-      const highlights = new Map<string, SearchHit["highlight"]>();
-      if (query && rows.length) {
-        // Only for the page: ts_headline parses the text again, far too slow for every match.
-        const marked = await db.$queryRaw<{ id: string; title: string; description: string; tags: string[] }[]>`
-          SELECT o."id", ts_headline('english', o."title", ${query}, ${titleOptions}) AS "title",
-                 ts_headline('english', o."description", ${query}, ${descriptionOptions}) AS "description",
-                 ARRAY(SELECT h FROM (SELECT ts_headline('english', t, ${query}, ${titleOptions}) AS h FROM unnest(o."tags") AS t) marked
-                       WHERE strpos(h, ${markStart}) > 0) AS "tags"
-          FROM "offers"."offers" o WHERE o."id" = ANY(${rows.map((r) => r.id)}::uuid[])`;
-        for (const m of marked) highlights.set(m.id, { title: m.title, description: m.description, tags: m.tags ?? [] });
-      }
+      // On demand and once for the page: ts_headline parses the text again, far too slow for every match.
+      let highlights: Promise<Map<string, RawHighlight>> | undefined;
+      const highlightsOfPage = () =>
+        (highlights ??= (async () => {
+          const marked = await db.$queryRaw<{ id: string; title: string; description: string; tags: string[] | null }[]>`
+            SELECT o."id", ts_headline('english', o."title", ${query}, ${titleOptions}) AS "title",
+                   ts_headline('english', o."description", ${query}, ${descriptionOptions}) AS "description",
+                   ARRAY(SELECT h FROM (SELECT ts_headline('english', t, ${query}, ${titleOptions}) AS h FROM unnest(o."tags") AS t) marked
+                         WHERE strpos(h, ${markStart}) > 0) AS "tags"
+            FROM "offers"."offers" o WHERE o."id" = ANY(${rows.map((r) => r.id)}::uuid[])`;
+          return new Map(marked.map((m) => [m.id, { title: m.title, description: m.description, tags: m.tags ?? [] }]));
+        })());
 
       let total: Promise<number> | undefined;
       const count = () =>
@@ -154,7 +155,7 @@ export function createPostgresSearch(): SearchBackend {
         hits: rows.map((row) => ({
           id: row.id,
           sortValues: sortValuesOf(request, row, primary !== null),
-          highlight: query ? (highlights.get(row.id) ?? null) : null,
+          highlight: async () => (query ? ((await highlightsOfPage()).get(row.id) ?? null) : null),
           distanceKm: row.distanceKm,
         })),
         total: count,

@@ -52,8 +52,8 @@ export interface SearchHit {
   id: string;
   /** The hit's position in the sort order (the cursor of its edge). */
   sortValues: SortValues;
-  /** Null when the query has no words (a filtered listing). */
-  highlight: RawHighlight | null;
+  /** Null when the query has no words (a filtered listing). On demand: only when a client asks for it. */
+  highlight(): Promise<RawHighlight | null>;
   /** Distance from `near`, when given. */
   distanceKm: number | null;
 }

@@ -14,7 +14,7 @@ export interface OfferHighlightValue {
 export interface OfferSearchEdgeValue {
   cursor: string;
   node: OfferRow;
-  highlight: OfferHighlightValue | null;
+  highlight: () => Promise<OfferHighlightValue | null>;
   distanceKm: number | null;
 }
 
@@ -55,10 +55,9 @@ export function toSearchConnection(
     edges.push({
       cursor: cursorOf(i) ?? "",
       node: row,
-      highlight: hit.highlight && {
-        title: markedHtml(hit.highlight.title),
-        description: markedHtml(hit.highlight.description),
-        tags: hit.highlight.tags.map(markedHtml),
+      highlight: async () => {
+        const raw = await hit.highlight();
+        return raw && { title: markedHtml(raw.title), description: markedHtml(raw.description), tags: raw.tags.map(markedHtml) };
       },
       distanceKm: hit.distanceKm,
     });
