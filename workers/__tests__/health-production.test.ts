@@ -5,6 +5,7 @@
 import { createLogger, createMetrics, createRedis } from "@agora/platform";
 import { createDatabase } from "@agora/platform/database";
 import { JobStore } from "@agora/platform/job-store";
+import { createSearchBackend } from "@agora/offers/search";
 import { loadWorkersConfig } from "../src/config.js";
 import { healthReport } from "../src/health-server.js";
 
@@ -22,9 +23,18 @@ it("reports unreachable dependencies by state only", async () => {
   redis.on("error", () => {}); // the reconnect attempts are expected here
   try {
     const { ok, body } = await healthReport({
-      deps: { config, db, prisma: db.primary, redis, jobs: new JobStore({ db: db.primary }), log: createLogger("health-test", "silent") },
+      deps: {
+        config,
+        db,
+        prisma: db.primary,
+        redis,
+        jobs: new JobStore({ db: db.primary }),
+        search: createSearchBackend(config, createLogger("health-test", "silent")),
+        log: createLogger("health-test", "silent"),
+      },
       queues: new Map(),
       metrics: createMetrics("health-test"),
+      searchIndex: null,
       consumed: {},
       schedules: {},
       drained: () => null,

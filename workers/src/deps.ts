@@ -1,6 +1,7 @@
 /** What processors get from the process that runs them. */
 import type { Database, PrismaClient } from "@agora/platform/database";
 import type { Logger, Redis } from "@agora/platform";
+import type { SearchBackend } from "@agora/offers/search";
 import type { WorkersConfig } from "./config.js";
 import type { JobStore } from "@agora/platform/job-store";
 
@@ -13,5 +14,7 @@ export interface WorkerDeps {
   redis: Redis;
   /** The owner of jobs.jobs: every status change of a job row goes through it. */
   jobs: JobStore;
+  /** The offers search backend (SEARCH_REINDEX rebuilds it, the search indexer writes to it). */
+  search: SearchBackend;
   log: Logger;
 }

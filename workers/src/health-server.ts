@@ -17,6 +17,7 @@ import {
   type RunningServer,
 } from "@agora/platform";
 import { type QueueName } from "@agora/platform/queues";
+import type { SearchIndexLag } from "@agora/offers/search";
 import type { WorkerDeps } from "./deps.js";
 import { scheduleStatsKey, schedules } from "./schedules.js";
 
@@ -28,6 +29,8 @@ export interface HealthSource {
   schedules: Record<string, number>;
   drained: () => number | null;
   metrics: Metrics;
+  /** The search indexer of this process, when it consumes the search-index queue. */
+  searchIndex: { backend: string; lag: () => Promise<SearchIndexLag>; applied: () => number } | null;
 }
 
 const checkTimeoutMs = 2000;
@@ -74,6 +77,16 @@ export async function healthReport(source: HealthSource): Promise<{ ok: boolean;
     postgres.reachable = false;
     Object.assign(postgres, failure(deps, "PostgreSQL", error));
   }
+  let searchIndex: Record<string, unknown> | null = null;
+  if (source.searchIndex) {
+    searchIndex = { backend: source.searchIndex.backend, applied: source.searchIndex.applied() };
+    try {
+      // Lag: committed offer writes the search backend has not received yet (Postgres: always ~0).
+      Object.assign(searchIndex, await withTimeout(source.searchIndex.lag(), checkTimeoutMs, "PostgreSQL"));
+    } catch (error) {
+      searchIndex.error = (error as Error).message;
+    }
+  }
   const scheduleReport: Record<string, unknown> = {};
   for (const { task } of schedules) {
     scheduleReport[task] = {
@@ -97,6 +110,7 @@ export async function healthReport(source: HealthSource): Promise<{ ok: boolean;
       queues,
       schedules: scheduleReport,
       analyticsEventsDrained: source.drained(),
+      searchIndex,
     },
   };
 }

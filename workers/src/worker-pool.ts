@@ -11,6 +11,7 @@ import { checkPostgres, checkRedis } from "@agora/platform/subgraph";
 import { createDatabase } from "@agora/platform/database";
 import { createRedis, type Logger, type RunningServer } from "@agora/platform";
 import { JobStore } from "@agora/platform/job-store";
+import { createSearchBackend, startSearchIndexer, type SearchIndexer } from "@agora/offers/search";
 import { startEventDrain, type EventDrain } from "./analytics/event-drain.js";
 import { backoffStrategy } from "./backoff.js";
 import { concurrencyOf, type WorkersConfig } from "./config.js";
@@ -49,7 +50,9 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
     await checkPostgres(db, config.DATABASE_URL);
     await mkdir(config.STORAGE_DIR, { recursive: true });
 
-    const deps: WorkerDeps = { config, db, prisma: db.primary, redis, jobs: new JobStore({ db: db.primary }), log };
+    const search = createSearchBackend(config, log);
+    cleanups.push(() => search.close());
+    const deps: WorkerDeps = { config, db, prisma: db.primary, redis, jobs: new JobStore({ db: db.primary }), search, log };
     const prefix = bullPrefix(config.REDIS_KEY_PREFIX);
 
     // BullMQ's blocking reads must wait as long as it takes: no per-request retry limit on this one.
@@ -100,6 +103,19 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
       cleanups.push(async () => drainConnection.disconnect());
     }
 
+    // The search outbox is applied by the processes that consume the search-index queue.
+    let indexer: SearchIndexer | null = null;
+    if (config.WORKER_QUEUES.includes(queueNames.searchIndex)) {
+      indexer = await startSearchIndexer({
+        db: db.primary,
+        databaseUrl: config.DATABASE_URL,
+        backend: search,
+        log,
+        pollMs: config.SEARCH_OUTBOX_POLL_MS,
+        batchSize: config.SEARCH_OUTBOX_BATCH_SIZE,
+      });
+    }
+
     const health: RunningServer = await startHealthServer(
       {
         deps,
@@ -108,6 +124,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
         schedules: activeSchedules,
         drained: () => drain?.drained() ?? null,
         metrics: workerMetrics.metrics,
+        searchIndex: indexer ? { backend: search.name, lag: indexer.lag, applied: indexer.applied } : null,
       },
       config.WORKER_HEALTH_PORT,
       config.WORKER_HEALTH_HOST,
@@ -131,6 +148,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
         await Promise.all(workers.map((worker) => worker.close(true)));
       }
       await drain?.stop();
+      await indexer?.stop();
       await health.close();
       await release();
       return finished;

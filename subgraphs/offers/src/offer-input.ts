@@ -14,7 +14,6 @@ export const maxTags = 10;
 export const tagLength = { min: 1, max: 30 };
 export const maxAmount = new Prisma.Decimal("9999999999.99");
 export const maxRadiusKm = 20_000;
-export const searchQueryLength = { min: 1, max: 200 };
 
 /** The columns a create or update writes, already validated and normalised. */
 export interface OfferFields {
