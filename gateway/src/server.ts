@@ -16,17 +16,21 @@ import {
   createFormatError,
   createHttpHandler,
   createMetrics,
+  createRedis,
   metricsPlugin,
-  sendJson,
   serveHandler,
   type Logger,
-  type RouteHandler,
   type RunningServer,
 } from "@agora/platform";
-import { AuthenticatedDataSource } from "./authenticated-data-source.js";
-import { subgraphUrls, type GatewayConfig } from "./config.js";
+import { Counter } from "prom-client";
+import { subgraphTimeoutMs, subgraphUrls, type GatewayConfig } from "./config.js";
 import { createGatewayContext, type GatewayContext } from "./context.js";
-import { createRestProxy } from "./rest-proxy.js";
+import { AuthenticatedDataSource } from "./datasource/authenticated-data-source.js";
+import { createSubgraphBreakers } from "./datasource/subgraph-breaker.js";
+import { createSubgraphFetch } from "./datasource/subgraph-fetch.js";
+import { createReadiness } from "./http/readiness.js";
+import { requestSignal, withRequestSignal } from "./http/request-signal.js";
+import { createGatewayRoutes } from "./http/routes.js";
 
 export const defaultSupergraphPath = join(dirname(fileURLToPath(import.meta.url)), "..", "supergraph.graphql");
 
@@ -36,34 +40,42 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-async function checkReady(urls: Record<string, string>, timeoutMs: number) {
-  const results = await Promise.all(
-    Object.entries(urls).map(async ([name, url]) => {
-      const healthUrl = url.replace(/\/graphql$/, "") + "/health/ready";
-      try {
-        const response = await fetch(healthUrl, { signal: AbortSignal.timeout(timeoutMs) });
-        return { name, url: healthUrl, ready: response.ok, status: response.status };
-      } catch (error) {
-        return { name, url: healthUrl, ready: false, error: (error as Error).message };
-      }
-    }),
-  );
-  return { ready: results.every((r) => r.ready), subgraphs: results };
-}
-
 export async function createGateway(
   config: GatewayConfig,
   log: Logger,
   supergraphSdl = readFileSync(defaultSupergraphPath, "utf8"),
 ): Promise<Gateway> {
-  const urls = subgraphUrls(config);
+  const urls: Record<string, string> = subgraphUrls(config);
   const development = config.NODE_ENV === "development";
+  const metrics = createMetrics("gateway");
+  const breakers = createSubgraphBreakers(
+    Object.keys(urls),
+    { failureThreshold: config.BREAKER_FAILURE_THRESHOLD, halfOpenAfterMs: config.BREAKER_HALF_OPEN_AFTER_MS },
+    metrics.registry,
+    log,
+  );
+  const retries = new Counter({
+    name: "agora_gateway_subgraph_retries_total",
+    help: "Subgraph queries sent again because their connection failed before anything was sent",
+    labelNames: ["subgraph"],
+    registers: [metrics.registry],
+  });
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) =>
-      new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, config.SUBGRAPH_TIMEOUT_MS),
+    buildService: ({ name, url }) => {
+      const breaker = breakers.get(name);
+      if (!breaker) throw new Error(`The supergraph names a subgraph "${name}" the gateway has no URL for.`);
+      const timeoutMs = subgraphTimeoutMs(config, name);
+      const subgraphFetch = createSubgraphFetch({
+        service: name,
+        timeoutMs,
+        connectRetries: config.SUBGRAPH_CONNECT_RETRIES,
+        breaker,
+        onRetry: () => retries.inc({ subgraph: name }),
+      });
+      return new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, timeoutMs, subgraphFetch);
+    },
   });
-  const metrics = createMetrics("gateway");
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
@@ -81,34 +93,37 @@ export async function createGateway(
   await apollo.start();
 
   const accessTokens = accessTokenSettings(config);
-  const jobsBase = config.JOBS_URL.replace(/\/graphql$/, "");
-  const jobsProxy = createRestProxy({
-    targetBaseUrl: jobsBase,
-    serviceName: "jobs",
+  // Lazy and quiet: the gateway serves without Redis; readiness only reports it.
+  const redis = createRedis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  redis.on("error", () => undefined);
+  const readiness = createReadiness({
+    subgraphs: urls,
+    breakers,
+    critical: config.CRITICAL_SUBGRAPHS,
+    probeTimeoutMs: config.READINESS_PROBE_TIMEOUT_MS,
+    redis,
+  });
+  const { routes, prefixRoutes } = createGatewayRoutes({
+    readiness,
+    metrics,
+    jobsBaseUrl: config.JOBS_URL.replace(/\/graphql$/, ""),
     accessTokens,
     internalSecret: config.INTERNAL_SECRET,
-    bodyLimitBytes: config.UPLOAD_PROXY_LIMIT_BYTES,
-    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    uploadLimitBytes: config.UPLOAD_PROXY_LIMIT_BYTES,
+    timeoutMs: subgraphTimeoutMs(config, "jobs"),
   });
-  const routes: Record<string, RouteHandler> = {
-    "GET /health/live": (_req, res) => sendJson(res, 200, { status: "ok", service: "gateway" }),
-    "GET /health/ready": async (_req, res) => {
-      const report = await checkReady(urls, 2000);
-      sendJson(res, report.ready ? 200 : 503, { status: report.ready ? "ready" : "unavailable", ...report });
-    },
-    "GET /metrics": (_req, res) => metrics.serve(res),
-    "POST /upload": jobsProxy,
-  };
   const handler = createHttpHandler<GatewayContext>({
     apollo,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     routes,
-    prefixRoutes: {
-      "GET /jobs/": jobsProxy,
-      "GET /files/": jobsProxy,
-      "GET /admin/queues": jobsProxy,
-    },
-    context: (req) => createGatewayContext(req, accessTokens),
+    prefixRoutes,
+    context: async (req) => Object.assign(await createGatewayContext(req, accessTokens), { signal: requestSignal(req) }),
   });
-  return { apollo, ...serveHandler(handler, log, () => apollo.stop()) };
+  return {
+    apollo,
+    ...serveHandler(withRequestSignal(handler), log, async () => {
+      await apollo.stop();
+      redis.disconnect();
+    }),
+  };
 }
