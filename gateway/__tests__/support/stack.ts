@@ -55,6 +55,8 @@ export interface StackOptions {
    * so which database served a read is observable), with read-your-writes marks in Redis.
    */
   replica?: boolean;
+  /** Extra gateway configuration (e.g. BREAKER_FAILURE_THRESHOLD), as environment variables. */
+  gatewayEnv?: Record<string, string>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -117,6 +119,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     REVIEWS_URL: subgraphUrls.reviews,
     JOBS_URL: subgraphUrls.jobs,
     BODY_LIMIT_BYTES: "65536",
+    ...options.gatewayEnv,
   });
   const gateway = await createGateway(config, log);
   const gatewayRunning = await gateway.listen(0, "127.0.0.1");
