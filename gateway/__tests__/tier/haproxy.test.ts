@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { createServer, request, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
 import { freePort, haproxyInstalled, startHaproxy, type Haproxy } from "../support/tier.js";
 
 const describeWithHaproxy = haproxyInstalled ? describe : describe.skip;
