@@ -1,10 +1,13 @@
 /**
  * `pnpm start`: the whole platform on one machine with demo data.
  * Checks PostgreSQL and Redis, migrates, seeds an empty database, starts the four subgraphs, the
- * worker pool and the gateway as child processes, waits until the gateway reports every subgraph
- * ready, prints where to go, and stops everything cleanly on Ctrl-C.
+ * worker pool and the gateway tier as child processes, waits until it reports every subgraph
+ * ready, prints where to go, and stops everything cleanly on Ctrl-C. The gateway tier is HAProxy
+ * on :4000 in front of a primary (:4001) and a secondary (:4002) gateway when HAProxy is
+ * installed, as in production; otherwise one gateway on :4000, and it says so.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { tmpdir } from "node:os";
 import { createInterface } from "node:readline";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +20,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const env = process.env;
 const databaseUrl = env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const gatewayPort = Number(env.GATEWAY_PORT ?? 4001);
+/** Where clients connect: HAProxy when installed, otherwise the only gateway. */
+const publicPort = Number(env.PUBLIC_PORT ?? 4000);
+const gatewayPorts = { primary: Number(env.GATEWAY_PORT ?? 4001), secondary: Number(env.GATEWAY_SECONDARY_PORT ?? 4002) };
+const haproxyStatsPort = Number(env.HAPROXY_STATS_PORT ?? 8404);
+const haproxyWanted = env.START_HAPROXY !== "0";
+/** On PATH, or where Debian puts it (/usr/sbin is not on every user's PATH). */
+const haproxyBinary = haproxyWanted
+  ? ["haproxy", "/usr/sbin/haproxy", "/usr/local/sbin/haproxy"].find((c) => spawnSync(c, ["-v"], { stdio: "ignore" }).status === 0)
+  : undefined;
+const haproxyInstalled = haproxyBinary !== undefined;
 /** Each subgraph reads PORT; `pnpm start` takes one variable per service and hands it on. */
 const ports = {
   users: Number(env.USERS_PORT ?? 4101),
@@ -81,7 +93,11 @@ const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
 
 function startService(name: string, script: string, extraEnv: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, script)], {
+  startProcess(name, process.execPath, ["--import", "tsx", join(root, script)], extraEnv);
+}
+
+function startProcess(name: string, command: string, args: string[], extraEnv: Record<string, string> = {}) {
+  const child = spawn(command, args, {
     cwd: root,
     env: { ...env, NODE_OPTIONS: "", ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
@@ -123,12 +139,12 @@ async function stopAll(exitCode = 0) {
   process.exit(exitCode);
 }
 
-async function waitForGateway(timeoutMs: number) {
+async function waitForGateway(port: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline && !stopping) {
     try {
-      const response = await fetch(`http://127.0.0.1:${gatewayPort}/health/ready`);
+      const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
       if (response.ok) return;
       last = await response.text();
     } catch (error) {
@@ -136,7 +152,7 @@ async function waitForGateway(timeoutMs: number) {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  console.error(`\n✖ The gateway did not become ready within ${timeoutMs / 1000} s. Last answer: ${last}\n`);
+  console.error(`\n✖ The gateway on :${port} did not become ready within ${timeoutMs / 1000} s. Last answer: ${last}\n`);
   await stopAll(1);
 }
 
@@ -167,27 +183,57 @@ startService("reviews", "subgraphs/reviews/src/index.ts", {
 });
 startService("jobs", "subgraphs/jobs/src/index.ts", {
   PORT: String(ports.jobs),
-  PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${gatewayPort}`,
+  PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${publicPort}`,
 });
 for (let i = 0; i < workerCount; i++) {
   startService(`worker-${i + 1}`, "workers/src/index.ts", { WORKER_HEALTH_PORT: String(Number(env.WORKER_HEALTH_PORT ?? 4110) + i) });
 }
-startService("gateway", "gateway/src/index.ts", {
-  GATEWAY_PORT: String(gatewayPort),
+const gatewayEnv = {
   USERS_URL: env.USERS_URL ?? localUrl(ports.users),
   OFFERS_URL: env.OFFERS_URL ?? localUrl(ports.offers),
   REVIEWS_URL: env.REVIEWS_URL ?? localUrl(ports.reviews),
   JOBS_URL: env.JOBS_URL ?? localUrl(ports.jobs),
-});
-await waitForGateway(Number(env.START_TIMEOUT_MS ?? 90_000));
+};
+const startTimeoutMs = Number(env.START_TIMEOUT_MS ?? 90_000);
+if (haproxyBinary) {
+  // Behind HAProxy the gateways take the client address from X-Forwarded-For, from HAProxy only.
+  const behindProxy = { ...gatewayEnv, TRUSTED_PROXIES: env.TRUSTED_PROXIES ?? "127.0.0.1" };
+  startService("gateway-1", "gateway/src/index.ts", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.primary) });
+  startService("gateway-2", "gateway/src/index.ts", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.secondary) });
+  await Promise.all([waitForGateway(gatewayPorts.primary, startTimeoutMs), waitForGateway(gatewayPorts.secondary, startTimeoutMs)]);
+  // The same configuration file as in Docker; only the addresses differ (see its header).
+  startProcess("haproxy", haproxyBinary, ["-db", "-f", join(root, "infra/haproxy/haproxy.cfg")], {
+    HAPROXY_BIND: `:${publicPort}`,
+    GATEWAY_PRIMARY: `127.0.0.1:${gatewayPorts.primary}`,
+    GATEWAY_SECONDARY: `127.0.0.1:${gatewayPorts.secondary}`,
+    HAPROXY_STATS_BIND: `127.0.0.1:${haproxyStatsPort}`,
+    HAPROXY_STATS_SOCKET: join(tmpdir(), `agora-haproxy-${process.pid}.sock`),
+  });
+  await waitForGateway(publicPort, startTimeoutMs);
+} else {
+  console.log(
+    haproxyWanted
+      ? `HAProxy is not installed: running one gateway on :${publicPort} instead of HAProxy in front of a primary and a secondary\n` +
+          `(apt-get install haproxy for the full gateway tier).`
+      : `START_HAPROXY=0: running one gateway on :${publicPort}.`,
+  );
+  startService("gateway", "gateway/src/index.ts", { ...gatewayEnv, GATEWAY_PORT: String(publicPort) });
+  await waitForGateway(publicPort, startTimeoutMs);
+}
 
-const endpoint = `http://127.0.0.1:${gatewayPort}/graphql`;
+const endpoint = `http://127.0.0.1:${publicPort}/graphql`;
+const tier = haproxyInstalled
+  ? `  Gateway tier:                         HAProxy :${publicPort} → primary :${gatewayPorts.primary}, secondary :${gatewayPorts.secondary}
+  HAProxy stats:                        http://127.0.0.1:${haproxyStatsPort}/stats
+`
+  : `  Gateway tier:                         one gateway on :${publicPort} (HAProxy not running)
+`;
 console.log(`
 ✔ Agora is running.
 
   GraphQL endpoint and Apollo Sandbox:  ${endpoint}
-  Health:                               http://127.0.0.1:${gatewayPort}/health/ready
-
+  Health:                               http://127.0.0.1:${publicPort}/health/ready
+${tier}
   Try this federated query (in Sandbox, or with curl):
 
   curl -s ${endpoint} -H 'content-type: application/json' \\

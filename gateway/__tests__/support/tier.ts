@@ -16,7 +16,11 @@ import { internalSecret, jwtSecret, type Stack } from "./stack.js";
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 export const haproxyConfig = join(root, "infra/haproxy/haproxy.cfg");
 
-export const haproxyInstalled = spawnSync("haproxy", ["-v"], { stdio: "ignore" }).status === 0;
+/** HAProxy's binary: on PATH, or where Debian puts it (/usr/sbin is not on every user's PATH). */
+const haproxyBinary = ["haproxy", "/usr/sbin/haproxy", "/usr/local/sbin/haproxy"].find(
+  (candidate) => spawnSync(candidate, ["-v"], { stdio: "ignore" }).status === 0,
+);
+export const haproxyInstalled = haproxyBinary !== undefined;
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -135,7 +139,8 @@ export async function startHaproxy(gateways: { primary: number; secondary: numbe
   const dir = await mkdtemp(join(tmpdir(), "agora-haproxy-"));
   const port = await freePort();
   const statsSocket = join(dir, "haproxy.sock");
-  const child = spawnChild("haproxy", ["-db", "-f", haproxyConfig], {
+  if (!haproxyBinary) throw new Error("HAProxy is not installed (apt-get install haproxy).");
+  const child = spawnChild(haproxyBinary, ["-db", "-f", haproxyConfig], {
     PATH: process.env.PATH,
     HAPROXY_BIND: `127.0.0.1:${port}`,
     GATEWAY_PRIMARY: `127.0.0.1:${gateways.primary}`,
