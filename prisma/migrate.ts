@@ -1,7 +1,7 @@
 /** `pnpm db:migrate`: applies pending migrations with Prisma's schema engine (no download). */
-import { applyMigrations } from "./src/migrations.js";
-import { databaseUrlFromEnv } from "./src/database-url.js";
-import { ensureDatabase } from "./src/ensure-database.js";
+import { applyMigrations } from "@agora/prisma/migrations";
+import { databaseUrlFromEnv } from "@agora/prisma/database-url";
+import { ensureDatabase } from "@agora/prisma/ensure-database";
 
 const url = databaseUrlFromEnv();
 await ensureDatabase(url);

@@ -5,21 +5,24 @@
  */
 import { createDatabase } from "@agora/platform";
 import { hashPassword } from "@agora/users/password";
-import { databaseUrlFromEnv } from "./src/database-url.js";
-import { demoAccounts, demoPassword, seedDatabase } from "./src/seed-data.js";
+import { loadSeedConfig } from "@agora/prisma/database-url";
+import { demoAccounts, demoPassword, seedDatabase } from "@agora/prisma/seed-data";
 
-const counts = {
-  users: Number(process.env.SEED_USERS ?? 1000),
-  offers: Number(process.env.SEED_OFFERS ?? 10_000),
-  reviewsPerOffer: Number(process.env.SEED_REVIEWS_PER_OFFER ?? 3),
-};
-const url = databaseUrlFromEnv();
+let config;
+try {
+  config = loadSeedConfig();
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
+const counts = { users: config.SEED_USERS, offers: config.SEED_OFFERS, reviewsPerOffer: config.SEED_REVIEWS_PER_OFFER };
+const url = config.DATABASE_URL;
 const db = createDatabase({ url, applicationName: "agora-seed" });
 const started = Date.now();
 try {
   const existing = await db.primary.user.count();
   if (existing > 0) {
-    if (process.env.SEED_FORCE !== "1") {
+    if (config.SEED_FORCE !== "1") {
       console.log(`The database already has ${existing} users: not seeding. Set SEED_FORCE=1 to wipe and re-seed.`);
       process.exit(0);
     }

@@ -9,14 +9,25 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { tmpdir } from "node:os";
 import { createInterface } from "node:readline";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { applyMigrations } from "@agora/prisma/migrations";
 import { ensureDatabase } from "@agora/prisma/ensure-database";
+import { workspaceRoot } from "./workspace-root.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = workspaceRoot();
+/**
+ * `pnpm start` runs this file compiled (scripts/dist/start.js) and starts every service from its
+ * compiled `dist/`; `pnpm dev` runs it through tsx and starts the services from their TypeScript.
+ */
+const compiled = import.meta.url.endsWith(".js");
+/** The node arguments that run a package's entry point (`src/index.ts` or `dist/index.js`). */
+function entry(packageDir: string, file = "index"): string[] {
+  return compiled
+    ? ["--conditions=compiled", "--enable-source-maps", join(root, packageDir, "dist", `${file}.js`)]
+    : ["--import", "tsx", join(root, packageDir, "src", `${file}.ts`)];
+}
 const env = process.env;
 const databaseUrl = env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -29,7 +40,6 @@ const haproxyWanted = env.START_HAPROXY !== "0";
 const haproxyBinary = haproxyWanted
   ? ["haproxy", "/usr/sbin/haproxy", "/usr/local/sbin/haproxy"].find((c) => spawnSync(c, ["-v"], { stdio: "ignore" }).status === 0)
   : undefined;
-const haproxyInstalled = haproxyBinary !== undefined;
 /** Each subgraph reads PORT; `pnpm start` takes one variable per service and hands it on. */
 const ports = {
   users: Number(env.USERS_PORT ?? 4101),
@@ -92,8 +102,8 @@ async function databaseIsEmpty(): Promise<boolean> {
 const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
 
-function startService(name: string, script: string, extraEnv: Record<string, string> = {}) {
-  startProcess(name, process.execPath, ["--import", "tsx", join(root, script)], extraEnv);
+function startService(name: string, packageDir: string, extraEnv: Record<string, string> = {}) {
+  startProcess(name, process.execPath, entry(packageDir), extraEnv);
 }
 
 function startProcess(name: string, command: string, args: string[], extraEnv: Record<string, string> = {}) {
@@ -117,24 +127,38 @@ function startProcess(name: string, command: string, args: string[], extraEnv: R
   children.push({ name, child });
 }
 
+/** Stops one child: SIGTERM, then SIGKILL if it outlives `killAfterMs`. */
+function stopChild(child: ChildProcess, killAfterMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/**
+ * Stops the platform from the front to the back: HAProxy and the gateways first (so no new request
+ * reaches a subgraph that is going away), then the subgraphs, the workers last (they finish their
+ * active jobs).
+ * Each group gets longer than its own drain or shutdown timeout before SIGKILL.
+ */
 async function stopAll(exitCode = 0) {
   if (stopping) return;
   stopping = true;
   console.log("\nStopping Agora…");
-  await Promise.all(
-    children.map(
-      ({ child }) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-          child.once("exit", () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill("SIGTERM");
-        }),
-    ),
-  );
+  const httpDrainMs = Number(env.SHUTDOWN_DELAY_MS ?? 0) + Number(env.SHUTDOWN_GRACE_MS ?? 10_000);
+  const order: { group: (name: string) => boolean; killAfterMs: number }[] = [
+    { group: (name) => name.startsWith("gateway") || name === "haproxy", killAfterMs: httpDrainMs + 5_000 },
+    { group: (name) => !name.startsWith("gateway") && name !== "haproxy" && !name.startsWith("worker"), killAfterMs: httpDrainMs + 5_000 },
+    { group: (name) => name.startsWith("worker"), killAfterMs: Number(env.WORKER_SHUTDOWN_TIMEOUT_MS ?? 25_000) + 10_000 },
+  ];
+  for (const { group, killAfterMs } of order) {
+    await Promise.all(children.filter(({ name }) => group(name)).map(({ child }) => stopChild(child, killAfterMs)));
+  }
   console.log("Stopped.");
   process.exit(exitCode);
 }
@@ -167,7 +191,7 @@ const applied = await applyMigrations(databaseUrl);
 console.log(applied.length ? `Applied ${applied.length} migration(s).` : "Database schema is up to date.");
 if (await databaseIsEmpty()) {
   console.log("Empty database: seeding demo data…");
-  const seed = spawnSync(process.execPath, ["--import", "tsx", join(root, "prisma/seed.ts")], {
+  const seed = spawnSync(process.execPath, compiled ? entry("prisma", "bin/seed") : ["--import", "tsx", join(root, "prisma/seed.ts")], {
     cwd: root,
     env: { ...env, NODE_OPTIONS: "" },
     stdio: "inherit",
@@ -175,18 +199,18 @@ if (await databaseIsEmpty()) {
   if (seed.status !== 0) fail("Seeding failed (see above).");
 }
 
-startService("users", "subgraphs/users/src/index.ts", { PORT: String(ports.users) });
-startService("offers", "subgraphs/offers/src/index.ts", { PORT: String(ports.offers) });
-startService("reviews", "subgraphs/reviews/src/index.ts", {
+startService("users", "subgraphs/users", { PORT: String(ports.users) });
+startService("offers", "subgraphs/offers", { PORT: String(ports.offers) });
+startService("reviews", "subgraphs/reviews", {
   PORT: String(ports.reviews),
   OFFERS_SUBGRAPH_URL: env.OFFERS_SUBGRAPH_URL ?? localUrl(ports.offers),
 });
-startService("jobs", "subgraphs/jobs/src/index.ts", {
+startService("jobs", "subgraphs/jobs", {
   PORT: String(ports.jobs),
   PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${publicPort}`,
 });
 for (let i = 0; i < workerCount; i++) {
-  startService(`worker-${i + 1}`, "workers/src/index.ts", { WORKER_HEALTH_PORT: String(Number(env.WORKER_HEALTH_PORT ?? 4110) + i) });
+  startService(`worker-${i + 1}`, "workers", { WORKER_HEALTH_PORT: String(Number(env.WORKER_HEALTH_PORT ?? 4110) + i) });
 }
 const gatewayEnv = {
   USERS_URL: env.USERS_URL ?? localUrl(ports.users),
@@ -198,8 +222,8 @@ const startTimeoutMs = Number(env.START_TIMEOUT_MS ?? 90_000);
 if (haproxyBinary) {
   // Behind HAProxy the gateways take the client address from X-Forwarded-For, from HAProxy only.
   const behindProxy = { ...gatewayEnv, TRUSTED_PROXIES: env.TRUSTED_PROXIES ?? "127.0.0.1" };
-  startService("gateway-1", "gateway/src/index.ts", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.primary) });
-  startService("gateway-2", "gateway/src/index.ts", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.secondary) });
+  startService("gateway-1", "gateway", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.primary) });
+  startService("gateway-2", "gateway", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.secondary) });
   await Promise.all([waitForGateway(gatewayPorts.primary, startTimeoutMs), waitForGateway(gatewayPorts.secondary, startTimeoutMs)]);
   // The same configuration file as in Docker; only the addresses differ (see its header).
   startProcess("haproxy", haproxyBinary, ["-db", "-f", join(root, "infra/haproxy/haproxy.cfg")], {
@@ -217,12 +241,12 @@ if (haproxyBinary) {
           `(apt-get install haproxy for the full gateway tier).`
       : `START_HAPROXY=0: running one gateway on :${publicPort}.`,
   );
-  startService("gateway", "gateway/src/index.ts", { ...gatewayEnv, GATEWAY_PORT: String(publicPort) });
+  startService("gateway", "gateway", { ...gatewayEnv, GATEWAY_PORT: String(publicPort) });
   await waitForGateway(publicPort, startTimeoutMs);
 }
 
 const endpoint = `http://127.0.0.1:${publicPort}/graphql`;
-const tier = haproxyInstalled
+const tier = haproxyBinary
   ? `  Gateway tier:                         HAProxy :${publicPort} → primary :${gatewayPorts.primary}, secondary :${gatewayPorts.secondary}
   HAProxy stats:                        http://127.0.0.1:${haproxyStatsPort}/stats
 `

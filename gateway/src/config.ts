@@ -41,6 +41,8 @@ export const gatewayEnv = {
   LOG_LEVEL: commonEnv.LOG_LEVEL,
   INTERNAL_SECRET: commonEnv.INTERNAL_SECRET,
   BODY_LIMIT_BYTES: commonEnv.BODY_LIMIT_BYTES,
+  SHUTDOWN_DELAY_MS: commonEnv.SHUTDOWN_DELAY_MS,
+  SHUTDOWN_GRACE_MS: commonEnv.SHUTDOWN_GRACE_MS,
   ...accessTokenEnv,
   GATEWAY_PORT: port(4001),
   GATEWAY_HOST: z.string().default("0.0.0.0"),

@@ -31,6 +31,7 @@ import { createSubgraphFetch } from "./datasource/subgraph-fetch.js";
 import { createReadiness } from "./http/readiness.js";
 import { requestSignal, withRequestSignal } from "./http/request-signal.js";
 import { createGatewayRoutes } from "./http/routes.js";
+import { operationResolutionPlugin } from "./plugins/operation-resolution.js";
 
 export const defaultSupergraphPath = join(dirname(fileURLToPath(import.meta.url)), "..", "supergraph.graphql");
 
@@ -79,7 +80,7 @@ export async function createGateway(
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
-    // index.ts owns SIGTERM/SIGINT; Apollo's own handlers would race it and keep the process alive.
+    // index.ts owns SIGTERM/SIGINT (onTerminationSignal); Apollo's own would race the drain.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: development,
     formatError: createFormatError({ exposeDetails: development, onInternalError: (error) => log.error({ err: error }, "internal error") }),
@@ -88,6 +89,7 @@ export async function createGateway(
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
       metricsPlugin<GatewayContext>(metrics),
+      operationResolutionPlugin<GatewayContext>(),
     ],
   });
   await apollo.start();
@@ -119,11 +121,17 @@ export async function createGateway(
     prefixRoutes,
     context: async (req) => Object.assign(await createGatewayContext(req, accessTokens), { signal: requestSignal(req) }),
   });
+  const drain = { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS };
   return {
     apollo,
-    ...serveHandler(withRequestSignal(handler), log, async () => {
-      await apollo.stop();
-      redis.disconnect();
-    }),
+    ...serveHandler(
+      withRequestSignal(handler),
+      log,
+      async () => {
+        await apollo.stop();
+        redis.disconnect();
+      },
+      drain,
+    ),
   };
 }

@@ -1,7 +1,7 @@
 /** What processors get from the process that runs them. */
 import type { Database, Logger, PrismaClient, Redis } from "@agora/platform";
 import type { WorkersConfig } from "./config.js";
-import type { JobRows } from "./job-rows.js";
+import type { JobStore } from "@agora/platform/job-store";
 
 export interface WorkerDeps {
   config: WorkersConfig;
@@ -10,6 +10,7 @@ export interface WorkerDeps {
   prisma: PrismaClient;
   /** Command connection (not BullMQ's): analytics, schedule bookkeeping. */
   redis: Redis;
-  rows: JobRows;
+  /** The owner of jobs.jobs: every status change of a job row goes through it. */
+  jobs: JobStore;
   log: Logger;
 }

@@ -4,7 +4,16 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Queue } from "bullmq";
-import { describeRedisUrl, listen, sendJson, withTimeout, type QueueName, type RunningServer } from "@agora/platform";
+import {
+  describeRedisUrl,
+  ErrorCode,
+  listen,
+  sendErrorResponse,
+  sendJson,
+  withTimeout,
+  type QueueName,
+  type RunningServer,
+} from "@agora/platform";
 import type { WorkerDeps } from "./deps.js";
 import { scheduleStatsKey, schedules } from "./schedules.js";
 
@@ -19,7 +28,7 @@ export interface HealthSource {
 
 const checkTimeoutMs = 2000;
 
-export async function healthReport(source: HealthSource): Promise<{ ok: boolean; body: Record<string, unknown> }> {
+export async function healthReport(source: HealthSource): Promise<{ ok: boolean; unreachable: string[]; body: Record<string, unknown> }> {
   const { deps } = source;
   const redis: Record<string, unknown> = { url: describeRedisUrl(deps.config.REDIS_URL), reachable: true };
   const postgres: Record<string, unknown> = { reachable: true };
@@ -60,9 +69,11 @@ export async function healthReport(source: HealthSource): Promise<{ ok: boolean;
       lastRunAt: scheduleStats[`${task}:lastRunAt`] ?? null,
     };
   }
-  const ok = redis.reachable === true && postgres.reachable === true;
+  const unreachable = [redis.reachable ? null : "Redis", postgres.reachable ? null : "PostgreSQL"].filter((name) => name !== null);
+  const ok = unreachable.length === 0;
   return {
     ok,
+    unreachable,
     body: {
       status: ok ? "ok" : "unavailable",
       pid: process.pid,
@@ -82,9 +93,13 @@ export async function startHealthServer(source: HealthSource, port: number, host
     async (req: IncomingMessage, res: ServerResponse) => {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
       if (req.method !== "GET" || path !== "/health")
-        return sendJson(res, 404, { error: "NOT_FOUND", message: "Worker processes serve only GET /health." });
-      const { ok, body } = await healthReport(source);
-      sendJson(res, ok ? 200 : 503, body);
+        return sendErrorResponse(res, ErrorCode.NOT_FOUND, "Worker processes serve only GET /health.");
+      const { ok, unreachable, body } = await healthReport(source);
+      if (ok) return sendJson(res, 200, body);
+      // An unhealthy answer is an error answer like any other; the full report rides along.
+      sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, `This worker process cannot reach ${unreachable.join(" and ")}.`, {
+        details: body,
+      });
     },
     port,
     host,

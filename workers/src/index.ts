@@ -1,5 +1,5 @@
 /** A worker process: `node --import tsx workers/src/index.ts` (see README, "Workers"). */
-import { createLogger } from "@agora/platform";
+import { createLogger, onTerminationSignal } from "@agora/platform";
 import { loadWorkersConfig } from "./config.js";
 import { startWorkerPool } from "./worker-pool.js";
 
@@ -21,13 +21,12 @@ try {
   process.exit(1);
 }
 
-const stop = async (signal: string) => {
-  log.info({ signal }, "stopping: no new jobs, finishing active ones");
+// Handlers first, then "ready": whoever waits for that line may signal us at once. Exit code 1
+// means active jobs outlived WORKER_SHUTDOWN_TIMEOUT_MS (BullMQ re-delivers them).
+onTerminationSignal(log, async () => {
+  log.info({}, "stopping: no new jobs, finishing active ones");
   const finished = await pool.close();
   log.info({ finished }, "workers stopped");
-  process.exit(finished ? 0 : 1);
-};
-// Handlers first, then "ready": whoever waits for that line may signal us at once.
-process.once("SIGTERM", () => void stop("SIGTERM"));
-process.once("SIGINT", () => void stop("SIGINT"));
+  return finished;
+});
 log.info({ healthUrl: pool.healthUrl, consumes: pool.consumes, schedules: pool.schedules, pid: process.pid }, "workers ready");

@@ -7,7 +7,7 @@
 import { UnrecoverableError, type Job } from "bullmq";
 import type { Db, PlatformJobData } from "@agora/platform";
 import type { WorkerDeps } from "./deps.js";
-import type { StartedJob } from "./job-rows.js";
+import type { StartedJob } from "@agora/platform/job-store";
 
 /** Thrown by `throwIfCancelled` when the row's cancel_requested is set; ends the row CANCELLED. */
 export class JobCancelledError extends Error {
@@ -52,12 +52,12 @@ export async function runPlatformJob(
   deps: WorkerDeps,
   handlers: JobHandlers,
 ): Promise<Record<string, unknown> | SkippedRun> {
-  const { rows, config, log } = deps;
+  const { jobs, config, log } = deps;
   const id = bullJob.data.jobId;
-  const row = await rows.start(id);
+  const row = await jobs.start(id);
   if (!row) {
     // Finished, cancelled, failed or deleted: the same job delivered again is processed once.
-    const cancelled = await rows.cancelled(id);
+    const cancelled = await jobs.cancelled(id);
     return { skipped: cancelled ? "cancelled" : "not-runnable" };
   }
 
@@ -81,10 +81,10 @@ export async function runPlatformJob(
       const value = Math.max(0, Math.min(100, Math.round(percent)));
       if (value < 100 && now - lastWrite < config.JOB_PROGRESS_THROTTLE_MS) return;
       lastWrite = now;
-      rows.progress(id, value).then(noteCancel, (error: unknown) => log.warn({ err: error, jobId: id }, "could not record progress"));
+      jobs.progress(id, value).then(noteCancel, (error: unknown) => log.warn({ err: error, jobId: id }, "could not record progress"));
     },
     async throwIfCancelled() {
-      if (!cancelSeen && Date.now() - lastCancelCheck >= config.JOB_PROGRESS_THROTTLE_MS) noteCancel(await rows.isCancelRequested(id));
+      if (!cancelSeen && Date.now() - lastCancelCheck >= config.JOB_PROGRESS_THROTTLE_MS) noteCancel(await jobs.isCancelRequested(id));
       if (cancelSeen) throw new JobCancelledError(id);
     },
     afterCompleted(task) {
@@ -94,22 +94,22 @@ export async function runPlatformJob(
 
   try {
     const result = await handlers[row.type](ctx);
-    if (await rows.complete(id, result)) {
+    if (await jobs.complete(id, result)) {
       for (const task of afterCompleted)
         await task().catch((error: unknown) => log.warn({ err: error, jobId: id }, "after-completion step failed"));
     }
     return result;
   } catch (error) {
     if (error instanceof JobCancelledError) {
-      await rows.cancelled(id);
+      await jobs.cancelled(id);
       log.info({ jobId: id }, "job cancelled");
       return { skipped: "cancelled" };
     }
     const message = (error as Error)?.message ?? String(error);
     const final = isUnrecoverable(error) || isLastAttempt(bullJob);
     try {
-      if (final) await rows.fail(id, message);
-      else await rows.retrying(id, message);
+      if (final) await jobs.fail(id, message);
+      else await jobs.attemptFailed(id, message);
     } catch (rowError) {
       // The BullMQ outcome still follows; the 'failed' listener repairs the row later if it can.
       log.error({ err: rowError, jobId: id }, "could not record the failure on the job row");

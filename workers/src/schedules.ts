@@ -9,7 +9,7 @@ import { queueNames, type QueueName } from "@agora/platform";
 import { exponentialJitter } from "./backoff.js";
 import type { WorkersConfig } from "./config.js";
 import type { WorkerDeps } from "./deps.js";
-import { rollUpDailyStats } from "./processors/analytics-rollup.js";
+import { rollUpDailyStats } from "@agora/jobs/analytics";
 import { runCleanup } from "./processors/maintenance.js";
 
 export const scheduledTaskNames = ["analytics-rollup", "maintenance-cleanup"] as const;

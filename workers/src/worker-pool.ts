@@ -17,12 +17,12 @@ import {
   type QueueName,
   type RunningServer,
 } from "@agora/platform";
+import { JobStore } from "@agora/platform/job-store";
 import { startEventDrain, type EventDrain } from "./analytics/event-drain.js";
 import { backoffStrategy } from "./backoff.js";
 import { concurrencyOf, type WorkersConfig } from "./config.js";
 import type { WorkerDeps } from "./deps.js";
 import { startHealthServer } from "./health-server.js";
-import { JobRows } from "./job-rows.js";
 import { isPlatformJobData } from "./platform-job.js";
 import { createProcessor } from "./processors/index.js";
 import { assertNoEviction } from "./redis-policy.js";
@@ -53,7 +53,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
     await checkPostgres(db, config.DATABASE_URL);
     await mkdir(config.STORAGE_DIR, { recursive: true });
 
-    const deps: WorkerDeps = { config, db, prisma: db.primary, redis, rows: new JobRows(db.primary), log };
+    const deps: WorkerDeps = { config, db, prisma: db.primary, redis, jobs: new JobStore({ db: db.primary }), log };
     const prefix = bullPrefix(config.REDIS_KEY_PREFIX);
 
     // BullMQ's blocking reads must wait as long as it takes: no per-request retry limit on this one.
@@ -85,7 +85,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
         // times is failed by BullMQ without running it) must still end the row; for failures of
         // the processor this is a no-op, the row is FAILED already. finishedOn: no retry follows.
         if (!job?.finishedOn || !isPlatformJobData(job.data)) return;
-        deps.rows
+        deps.jobs
           .fail(job.data.jobId, error.message)
           .catch((rowError: unknown) => log.error({ err: rowError, jobId: job.id }, "could not mark the job row FAILED"));
       });

@@ -12,7 +12,7 @@
  * Detail is states and HTTP statuses only, never raw error text.
  */
 import type { ServerResponse } from "node:http";
-import { sendJson } from "@agora/platform";
+import { ErrorCode, sendErrorResponse, sendJson } from "@agora/platform";
 import { isBreakerOpen, type BreakerState, type SubgraphBreaker } from "../datasource/subgraph-breaker.js";
 import { SubgraphCallError } from "../datasource/subgraph-errors.js";
 
@@ -142,9 +142,18 @@ export function createReadiness(options: ReadinessOptions) {
       });
       return inFlight;
     },
+    /** 200 with the report when ready or degraded; 503 in the one error shape, the report in `extensions`. */
     async serve(res: ServerResponse): Promise<void> {
       const report = await this.check();
-      sendJson(res, report.status === "unavailable" ? 503 : 200, report, { "cache-control": "no-store" });
+      const headers = { "cache-control": "no-store" };
+      if (report.status !== "unavailable") return sendJson(res, 200, report, headers);
+      const down = Object.entries(report.subgraphs)
+        .filter(([, s]) => s.critical && s.state !== "up")
+        .map(([name]) => name);
+      sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, `Not ready: the ${down.join(", ")} subgraph is not available.`, {
+        details: { ...report },
+        headers,
+      });
     },
   };
 }

@@ -2,10 +2,11 @@
  * The REST routes of the jobs service (uploads, job status, processed files, queue dashboard) are
  * reachable through the gateway, the platform's single public entry point. The gateway verifies the
  * access token exactly as for GraphQL, replaces any client identity header with its own signed one,
- * and streams the request body through without buffering it.
+ * and streams the request body through without buffering it. Its own error answers (401, 413, 503)
+ * have the same shape as the service's, so a client cannot tell which of the two refused.
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
-import { identityHeader, sendGraphQLError, signIdentity, ErrorCode, type AccessTokenSettings, type RouteHandler } from "@agora/platform";
+import { identityHeader, sendErrorResponse, signIdentity, ErrorCode, type AccessTokenSettings, type RouteHandler } from "@agora/platform";
 import { identityFromRequest } from "../context.js";
 
 const hopByHop = new Set([
@@ -39,15 +40,17 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
     try {
       identity = await identityFromRequest(req, options.accessTokens);
     } catch (error) {
-      return sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, (error as Error).message);
+      return sendErrorResponse(res, ErrorCode.UNAUTHENTICATED, (error as Error).message);
     }
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > options.bodyLimitBytes) {
-      return sendGraphQLError(
+      return sendErrorResponse(
         res,
-        413,
         ErrorCode.BAD_USER_INPUT,
         `Request body is ${declared} bytes; the limit is ${options.bodyLimitBytes} bytes.`,
+        {
+          status: 413,
+        },
       );
     }
     const headers: Record<string, string | string[]> = {};
@@ -82,9 +85,8 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
       upstream.setTimeout(options.timeoutMs, () => upstream.destroy(new Error("upstream timeout")));
       upstream.on("error", () => {
         if (!res.headersSent) {
-          sendGraphQLError(
+          sendErrorResponse(
             res,
-            503,
             ErrorCode.SERVICE_UNAVAILABLE,
             `The ${options.serviceName} service is unavailable (tried ${target.origin}).`,
           );

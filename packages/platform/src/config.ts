@@ -19,6 +19,13 @@ export const commonEnv = {
   REDIS_KEY_PREFIX: z.string().default("agora:"),
   INTERNAL_SECRET: z.string().min(32, "must be at least 32 characters").default(devSecret),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /**
+   * On SIGTERM, how long to keep serving while `/health/ready` says 503, so a load balancer's health
+   * check takes the instance out before it stops accepting connections. @defaultValue 0
+   */
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  /** On SIGTERM, how long requests in flight may take before their connections are cut. @defaultValue 10000 */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
 };
 
 export type Env = Record<string, string | undefined>;

@@ -6,7 +6,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { GraphQLError } from "graphql";
-import { ErrorCode, httpStatusFor } from "./errors.js";
+import { sendErrorResponse } from "./error-response.js";
+import { ErrorCode, httpStatusFor, isErrorCode } from "./errors.js";
+import { createLifecycle, drainHttpServer, sleep, type DrainOptions, type Lifecycle } from "./graceful-shutdown.js";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -26,7 +28,7 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly code: string = ErrorCode.BAD_USER_INPUT,
+    readonly code: ErrorCode = ErrorCode.BAD_USER_INPUT,
   ) {
     super(message);
   }
@@ -36,11 +38,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const payload = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(payload), ...headers });
   res.end(payload);
-}
-
-/** The GraphQL-shaped error body used for errors raised before GraphQL execution. */
-export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -88,10 +85,11 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpSer
         if (req.method === method && path && url.pathname.startsWith(path)) return await handler(req, res, url);
       }
       if (url.pathname !== graphqlPath && url.pathname !== "/") {
-        return sendJson(res, 404, {
-          error: "NOT_FOUND",
-          message: `No route for ${req.method} ${url.pathname}. GraphQL is served at ${graphqlPath}.`,
-        });
+        return sendErrorResponse(
+          res,
+          ErrorCode.NOT_FOUND,
+          `No route for ${req.method} ${url.pathname}. GraphQL is served at ${graphqlPath}.`,
+        );
       }
       let body: unknown = undefined;
       if (req.method === "POST") {
@@ -101,7 +99,7 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpSer
           try {
             body = raw.length ? JSON.parse(raw.toString("utf8")) : undefined;
           } catch (error) {
-            throw new HttpError(400, `The request body is not valid JSON: ${(error as Error).message}`);
+            throw new HttpError(400, `The request body is not valid JSON: ${(error as Error).message}`, ErrorCode.BAD_REQUEST);
           }
         } else {
           body = raw.toString("utf8");
@@ -122,17 +120,12 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpSer
       }
     } catch (error) {
       if (res.headersSent) return void res.end();
-      if (error instanceof HttpError) return sendGraphQLError(res, error.status, error.code, error.message);
+      if (error instanceof HttpError) return sendErrorResponse(res, error.code, error.message, { status: error.status });
       // Errors thrown while building the context (e.g. an unverifiable identity) are GraphQLErrors.
-      const code = (error as { extensions?: { code?: string } }).extensions?.code;
-      if (code === ErrorCode.UNAUTHENTICATED) return sendGraphQLError(res, 401, code, (error as Error).message);
-      if (code === ErrorCode.SERVICE_UNAVAILABLE) return sendGraphQLError(res, 503, code, (error as Error).message);
-      sendGraphQLError(
-        res,
-        500,
-        ErrorCode.INTERNAL_SERVER_ERROR,
-        "Something went wrong on our side. It has been logged; please try again.",
-      );
+      const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+      if (isErrorCode(code) && (code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.SERVICE_UNAVAILABLE))
+        return sendErrorResponse(res, code, (error as Error).message);
+      sendErrorResponse(res, ErrorCode.INTERNAL_SERVER_ERROR, "Something went wrong on our side. It has been logged; please try again.");
       throw error;
     }
   };
@@ -142,7 +135,8 @@ export interface RunningServer {
   server: Server;
   port: number;
   url: string;
-  close(): Promise<void>;
+  /** Drains: stops accepting, lets requests in flight finish within `graceMs`, then closes the rest. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function listen(
@@ -150,8 +144,11 @@ export async function listen(
   port: number,
   host = "0.0.0.0",
   onError?: (error: unknown) => void,
+  lifecycle: Lifecycle = createLifecycle(),
 ): Promise<RunningServer> {
   const server = createServer((req, res) => {
+    // While draining, every response retires its connection, so keep-alive clients reconnect elsewhere.
+    if (lifecycle.draining) res.setHeader("connection", "close");
     handler(req, res).catch((error) => onError?.(error));
   });
   server.keepAliveTimeout = 65_000;
@@ -164,36 +161,56 @@ export async function listen(
     server,
     port: actualPort,
     url: `http://127.0.0.1:${actualPort}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: async (graceMs?: number) => {
+      lifecycle.draining = true;
+      await drainHttpServer(server, graceMs);
+    },
   };
 }
 
+export interface ServedHandler {
+  listen(port: number, host?: string): Promise<RunningServer>;
+  /** Zero-drop stop (see graceful-shutdown.ts); idempotent. */
+  stop(): Promise<void>;
+  /** True from the moment `stop` is called: `/health/ready` then answers 503. */
+  readonly lifecycle: Lifecycle;
+}
+
 /**
- * `listen` (any number of times, e.g. on port 0 in tests) and an idempotent `stop` that closes
- * every listener, then runs `onStop` once (e.g. stopping Apollo Server).
+ * `listen` (any number of times, e.g. on port 0 in tests) and an idempotent `stop` that drains
+ * every listener (not ready first, then in-flight requests finish), then runs `onStop` once (e.g.
+ * stopping Apollo Server).
  */
 export function serveHandler(
   handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   log: { error(details: object, message: string): void },
   onStop: () => Promise<void>,
-): { listen(port: number, host?: string): Promise<RunningServer>; stop(): Promise<void> } {
+  drain: DrainOptions = {},
+): ServedHandler {
   const open: RunningServer[] = [];
+  const lifecycle = createLifecycle();
   let stopped = false;
+  const served = async (req: IncomingMessage, res: ServerResponse) => {
+    if (lifecycle.draining && req.method === "GET" && req.url?.split("?")[0] === "/health/ready") {
+      return sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, "This instance is shutting down; use another one.", {
+        details: { status: "draining" },
+      });
+    }
+    return handler(req, res);
+  };
   return {
+    lifecycle,
     async listen(port, host) {
-      const running = await listen(handler, port, host, (error) => log.error({ err: error }, "request failed"));
+      const running = await listen(served, port, host, (error) => log.error({ err: error }, "request failed"), lifecycle);
       open.push(running);
       return running;
     },
     async stop() {
-      const closing = open.splice(0);
       if (stopped) return;
       stopped = true;
-      await Promise.all(closing.map((s) => s.close()));
+      lifecycle.draining = true;
+      if (drain.delayMs) await sleep(drain.delayMs);
+      await Promise.all(open.splice(0).map((s) => s.close(drain.graceMs)));
       await onStop();
     },
   };

@@ -1,8 +1,9 @@
 /**
  * The `index.ts` of every subgraph: read config, check Postgres (and Redis when needed), listen,
- * and shut down cleanly on SIGTERM/SIGINT.
+ * and drain on SIGTERM/SIGINT (graceful-shutdown.ts).
  */
 import type { Database } from "./database.js";
+import { onTerminationSignal } from "./graceful-shutdown.js";
 import { createDatabase } from "./database.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createRedis, describeRedisUrl, type Redis } from "./redis.js";
@@ -51,10 +52,11 @@ export function runtimeFromConfig(name: string, config: CommonConfig, log: Logge
     redis: config.DATABASE_REPLICA_URL ? createRedis(config.REDIS_URL) : undefined,
     redisKeyPrefix: config.REDIS_KEY_PREFIX,
     readYourWritesWindowMs: config.READ_YOUR_WRITES_WINDOW_MS,
+    shutdown: { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS },
   };
 }
 
-/** Listens, logs where, and stops the server and its connections on SIGTERM or SIGINT. */
+/** Listens, logs where, and drains (graceful-shutdown.ts) then exits 0 on SIGTERM or SIGINT. */
 export async function serveUntilSignalled(
   name: string,
   server: SubgraphServer,
@@ -63,20 +65,12 @@ export async function serveUntilSignalled(
   host = "0.0.0.0",
   onStop: () => Promise<void> = async () => {},
 ): Promise<void> {
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    runtime.log.info({ signal }, "shutting down");
+  onTerminationSignal(runtime.log, async () => {
     await server.stop();
     await onStop();
     await runtime.db.disconnect();
     runtime.redis?.disconnect();
-    process.exit(0);
-  };
-  // Handlers before listening: a supervisor may signal as soon as the port answers.
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  });
   const running = await server.listen(port, host);
   runtime.log.info({ url: `${running.url}/graphql` }, `${name} subgraph listening`);
 }

@@ -9,10 +9,12 @@ import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/dis
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph";
 import type { DocumentNode } from "graphql";
-import { createFormatError } from "./errors.js";
+import { sendErrorResponse } from "./error-response.js";
+import { createFormatError, ErrorCode } from "./errors.js";
 import { createHttpHandler, sendJson, serveHandler, type RouteHandler, type RunningServer } from "./http-server.js";
 import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.js";
 import type { Database, PrismaClient } from "./database.js";
+import type { DrainOptions } from "./graceful-shutdown.js";
 import type { Logger } from "./logger.js";
 import { Gauge } from "prom-client";
 import { createMetrics, metricsPlugin, type Metrics } from "./metrics.js";
@@ -46,6 +48,8 @@ export interface SubgraphRuntime {
   redis?: Redis | undefined;
   redisKeyPrefix?: string;
   readYourWritesWindowMs?: number;
+  /** How `stop()` drains (SHUTDOWN_DELAY_MS, SHUTDOWN_GRACE_MS). */
+  shutdown?: DrainOptions;
 }
 
 export interface SubgraphServer {
@@ -96,7 +100,7 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
     }),
     includeStacktraceInErrorResponses: runtime.exposeErrorDetails,
     csrfPrevention: true,
-    // serveUntilSignalled owns SIGTERM/SIGINT; Apollo's own handlers would race it and keep the process alive.
+    // onTerminationSignal (service-main.ts) owns SIGTERM/SIGINT; Apollo's own would race the drain.
     stopOnTerminationSignals: false,
     // Inline (ftv1) traces only serve Apollo Studio usage reporting, which Agora does not use.
     plugins: [readYourWritesPlugin(runtime), metricsPlugin(metrics), ApolloServerPluginInlineTraceDisabled()],
@@ -121,11 +125,8 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
         await runtime.db.primary.$queryRawUnsafe("SELECT 1");
         sendJson(res, 200, { status: "ready", service: definition.name });
       } catch (error) {
-        sendJson(res, 503, {
-          status: "unavailable",
-          service: definition.name,
-          dependency: "postgresql",
-          message: (error as Error).message,
+        sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, (error as Error).message, {
+          details: { status: "unavailable", service: definition.name, dependency: "postgresql" },
         });
       }
     },
@@ -149,5 +150,5 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
     },
   });
 
-  return { apollo, metrics, ...serveHandler(handler, runtime.log, () => apollo.stop()) };
+  return { apollo, metrics, ...serveHandler(handler, runtime.log, () => apollo.stop(), runtime.shutdown) };
 }

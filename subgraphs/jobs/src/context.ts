@@ -1,18 +1,18 @@
 import type { SubgraphBaseContext } from "@agora/platform";
+import type { JobStore } from "@agora/platform/job-store";
 import { createLoaders, type Loaders } from "./data/loaders.js";
-import type { OutboxRelay } from "./outbox/relay.js";
 import type { JobQueues } from "./queue/job-queues.js";
 import type { JobsSettings } from "./settings.js";
 
-/** What the resolvers need beyond the database: the relay to trigger after commits, the queues. */
+/** What the resolvers need beyond the database: the owner of jobs.jobs (which wakes the relay after commits), the queues. */
 export interface JobsServices {
   settings: JobsSettings;
-  relay: OutboxRelay;
+  jobs: JobStore;
   queues: JobQueues;
 }
 
 export type Context = SubgraphBaseContext & { loaders: Loaders; services: JobsServices };
 
 export function createContext(base: SubgraphBaseContext, services: JobsServices): Context {
-  return { ...base, loaders: createLoaders(() => base.db.read), services };
+  return { ...base, loaders: createLoaders(() => base.db.read, services.jobs), services };
 }

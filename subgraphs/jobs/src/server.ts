@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "graphql";
 import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import { JobStore } from "@agora/platform/job-store";
 import { createContext, type JobsServices } from "./context.js";
 import { OutboxRelay } from "./outbox/relay.js";
 import { JobQueues } from "./queue/job-queues.js";
@@ -20,23 +21,25 @@ import { filesRoutePrefix } from "./storage/public-files.js";
 export const typeDefs = parse(readFileSync(new URL("../schema.graphql", import.meta.url), "utf8"));
 
 export interface JobsSubgraph extends SubgraphServer {
+  jobs: JobStore;
   relay: OutboxRelay;
   queues: JobQueues;
 }
 
 export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: JobsSettings): Promise<JobsSubgraph> {
   const queues = new JobQueues({ redisUrl: settings.redisUrl, prefix: settings.bullPrefix, log: runtime.log });
+  // Every commit of a new or retried job wakes the relay at once; its poll catches the rest.
+  const jobs: JobStore = new JobStore({ db: runtime.db.primary, wake: () => relay.trigger() });
   const relay = new OutboxRelay({
-    db: runtime.db.primary,
+    jobs,
     queues,
     log: runtime.log.child({ component: "outbox-relay" }),
     backoffMs: settings.backoffMs,
     pollMs: settings.outboxPollMs,
     redisTimeoutMs: settings.outboxRedisTimeoutMs,
   });
-  const services: JobsServices = { settings, relay, queues };
+  const services: JobsServices = { settings, jobs, queues };
   const { internalSecret } = runtime;
-  const db = runtime.db.primary;
 
   const server = await createSubgraphServer(
     {
@@ -45,12 +48,12 @@ export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: Job
       resolvers,
       createContext: (base) => createContext(base, services),
       routes: {
-        "POST /upload": createUploadRoute({ db, relay, settings, internalSecret, log: runtime.log }),
+        "POST /upload": createUploadRoute({ jobs, settings, internalSecret, log: runtime.log }),
       },
       prefixRoutes: {
-        [`GET ${jobStatusPrefix}`]: createJobStatusRoute({ db, internalSecret }),
-        [`GET ${filesRoutePrefix}`]: createFilesRoute({ storageDir: settings.storageDir, db, internalSecret }),
-        "GET /admin/queues": createAdminQueuesRoute({ db, queues, internalSecret, redisTimeoutMs: settings.outboxRedisTimeoutMs }),
+        [`GET ${jobStatusPrefix}`]: createJobStatusRoute({ jobs, internalSecret }),
+        [`GET ${filesRoutePrefix}`]: createFilesRoute({ storageDir: settings.storageDir, jobs, internalSecret }),
+        "GET /admin/queues": createAdminQueuesRoute({ jobs, queues, internalSecret, redisTimeoutMs: settings.outboxRedisTimeoutMs }),
       },
     },
     runtime,
@@ -59,6 +62,7 @@ export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: Job
 
   return {
     ...server,
+    jobs,
     relay,
     queues,
     async stop() {

@@ -7,7 +7,10 @@
 export class MicroBatch<I, O> {
   private pending: { input: I; resolve: (value: O) => void; reject: (error: unknown) => void }[] = [];
 
-  /** `run` gets the inputs in call order and returns one output per input, in the same order. */
+  /**
+   * @param run gets the inputs in call order and returns one output per input, in the same order.
+   * @param maxSize a batch this large runs at once instead of waiting for the end of the turn. @defaultValue 200
+   */
   constructor(
     private readonly run: (inputs: I[]) => Promise<O[]>,
     private readonly maxSize = 200,
@@ -26,7 +29,13 @@ export class MicroBatch<I, O> {
     if (batch.length === 0) return;
     this.pending = [];
     this.run(batch.map((entry) => entry.input)).then(
-      (outputs) => batch.forEach((entry, i) => entry.resolve(outputs[i]!)),
+      (outputs) =>
+        batch.forEach((entry, i) => {
+          const output = outputs[i];
+          if (output === undefined)
+            entry.reject(new Error(`MicroBatch: the batch returned ${outputs.length} results for ${batch.length} inputs.`));
+          else entry.resolve(output);
+        }),
       (error: unknown) => batch.forEach((entry) => entry.reject(error)),
     );
   }
