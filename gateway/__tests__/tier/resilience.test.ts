@@ -142,14 +142,18 @@ describe("while the reviews subgraph is down", () => {
 });
 
 describe("while a critical subgraph is down", () => {
-  it("readiness answers 503 unavailable naming users, so the balancer stops sending", async () => {
+  it("readiness answers 503 naming users, so the balancer stops sending", async () => {
     await users.stop();
     try {
       const { status, body } = await readiness();
       expect(status).toBe(503);
-      expect(body.status).toBe("unavailable");
-      expect(body.subgraphs.users).toMatchObject({ critical: true, url: stack.subgraphUrls.users });
-      expect(["down", "open"]).toContain(body.subgraphs.users.state);
+      // The one error shape of every error answer, with the report beside the code.
+      const [error] = body.errors;
+      expect(error.message).toMatch(/users/);
+      expect(error.extensions).toMatchObject({ code: "SERVICE_UNAVAILABLE", status: "unavailable" });
+      expect(error.extensions.subgraphs.users).toMatchObject({ critical: true, url: stack.subgraphUrls.users });
+      expect(["down", "open"]).toContain(error.extensions.subgraphs.users.state);
+      expect(error.extensions.subgraphs.offers).toMatchObject({ state: "up", critical: true });
     } finally {
       users = await createUsersSubgraph(stack.runtimes.users, { accessToken: accessTokens, refreshTokenTtlDays: 30 });
       await users.listen(portOf(stack.subgraphUrls.users), "127.0.0.1");
