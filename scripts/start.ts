@@ -7,6 +7,7 @@
  * installed, as in production; otherwise one gateway on :4000, and it says so.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
@@ -35,6 +36,8 @@ const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const publicPort = Number(env.PUBLIC_PORT ?? 4000);
 const gatewayPorts = { primary: Number(env.GATEWAY_PORT ?? 4001), secondary: Number(env.GATEWAY_SECONDARY_PORT ?? 4002) };
 const haproxyStatsPort = Number(env.HAPROXY_STATS_PORT ?? 8404);
+/** HAProxy's runtime API socket for this run; HAProxy leaves it behind when stopped. */
+const haproxySocket = join(tmpdir(), `agora-haproxy-${process.pid}.sock`);
 const haproxyWanted = env.START_HAPROXY !== "0";
 /** On PATH, or where Debian puts it (/usr/sbin is not on every user's PATH). */
 const haproxyBinary = haproxyWanted
@@ -102,11 +105,20 @@ async function databaseIsEmpty(): Promise<boolean> {
 const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
 
-function startService(name: string, packageDir: string, extraEnv: Record<string, string> = {}) {
-  startProcess(name, process.execPath, entry(packageDir), extraEnv);
+interface ProcessOptions {
+  /**
+   * Start the process again when it exits on its own, instead of stopping the platform: the
+   * gateways behind HAProxy, whose whole point is that losing one costs clients nothing.
+   * @defaultValue false
+   */
+  restart?: boolean;
 }
 
-function startProcess(name: string, command: string, args: string[], extraEnv: Record<string, string> = {}) {
+function startService(name: string, packageDir: string, extraEnv: Record<string, string> = {}, options: ProcessOptions = {}) {
+  startProcess(name, process.execPath, entry(packageDir), extraEnv, options);
+}
+
+function startProcess(name: string, command: string, args: string[], extraEnv: Record<string, string> = {}, options: ProcessOptions = {}) {
   const child = spawn(command, args, {
     cwd: root,
     env: { ...env, NODE_OPTIONS: "", ...extraEnv },
@@ -119,10 +131,20 @@ function startProcess(name: string, command: string, args: string[], extraEnv: R
     });
   }
   child.on("exit", (code, signal) => {
-    if (!stopping) {
-      console.error(`\n✖ ${name} exited (${signal ?? `code ${code}`}); stopping the platform.`);
-      void stopAll(1);
+    if (stopping) return;
+    if (options.restart) {
+      console.error(
+        `\n✖ ${name} exited (${signal ?? `code ${code}`}); HAProxy sends its requests to the other gateway; restarting it in 1 s.`,
+      );
+      const index = children.findIndex((c) => c.child === child);
+      if (index >= 0) children.splice(index, 1);
+      setTimeout(() => {
+        if (!stopping) startProcess(name, command, args, extraEnv, options);
+      }, 1000);
+      return;
     }
+    console.error(`\n✖ ${name} exited (${signal ?? `code ${code}`}); stopping the platform.`);
+    void stopAll(1);
   });
   children.push({ name, child });
 }
@@ -159,6 +181,7 @@ async function stopAll(exitCode = 0) {
   for (const { group, killAfterMs } of order) {
     await Promise.all(children.filter(({ name }) => group(name)).map(({ child }) => stopChild(child, killAfterMs)));
   }
+  rmSync(haproxySocket, { force: true });
   console.log("Stopped.");
   process.exit(exitCode);
 }
@@ -222,8 +245,8 @@ const startTimeoutMs = Number(env.START_TIMEOUT_MS ?? 90_000);
 if (haproxyBinary) {
   // Behind HAProxy the gateways take the client address from X-Forwarded-For, from HAProxy only.
   const behindProxy = { ...gatewayEnv, TRUSTED_PROXIES: env.TRUSTED_PROXIES ?? "127.0.0.1" };
-  startService("gateway-1", "gateway", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.primary) });
-  startService("gateway-2", "gateway", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.secondary) });
+  startService("gateway-1", "gateway", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.primary) }, { restart: true });
+  startService("gateway-2", "gateway", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.secondary) }, { restart: true });
   await Promise.all([waitForGateway(gatewayPorts.primary, startTimeoutMs), waitForGateway(gatewayPorts.secondary, startTimeoutMs)]);
   // The same configuration file as in Docker; only the addresses differ (see its header).
   startProcess("haproxy", haproxyBinary, ["-db", "-f", join(root, "infra/haproxy/haproxy.cfg")], {
@@ -231,7 +254,7 @@ if (haproxyBinary) {
     GATEWAY_PRIMARY: `127.0.0.1:${gatewayPorts.primary}`,
     GATEWAY_SECONDARY: `127.0.0.1:${gatewayPorts.secondary}`,
     HAPROXY_STATS_BIND: `127.0.0.1:${haproxyStatsPort}`,
-    HAPROXY_STATS_SOCKET: join(tmpdir(), `agora-haproxy-${process.pid}.sock`),
+    HAPROXY_STATS_SOCKET: haproxySocket,
   });
   await waitForGateway(publicPort, startTimeoutMs);
 } else {
