@@ -213,16 +213,24 @@ export interface Load {
 }
 
 /**
- * Steady, bounded load through `url`: `concurrency` loops of a small federated query, one loop of
- * createOffer mutations with unique titles, each loop pausing `pauseMs` between requests.
+ * Steady, bounded load through `url` (loopback only): `concurrency` loops of a small federated
+ * query, one loop of createOffer mutations with unique titles, each loop pausing `pauseMs` between
+ * requests, and never more than `maxRequests` (default 5000) requests in all.
  */
-export function startLoad(url: string, options: { concurrency: number; pauseMs: number; token: string; titlePrefix: string }): Load {
+export function startLoad(
+  url: string,
+  options: { concurrency: number; pauseMs: number; token: string; titlePrefix: string; maxRequests?: number },
+): Load {
   const outcomes: Outcome[] = [];
   let running = true;
   let inFlight = 0;
   let serial = 0;
+  let sent = 0;
+  const maxRequests = options.maxRequests ?? 5000;
+  const more = () => running && sent < maxRequests;
   const send = async (kind: Outcome["kind"], body: object, headers: Record<string, string>, title?: string) => {
     const startedAt = Date.now();
+    sent++;
     inFlight++;
     try {
       const response = await fetch(`${url}/graphql`, {
@@ -258,14 +266,14 @@ export function startLoad(url: string, options: { concurrency: number; pauseMs: 
   };
   const query = { query: "{ offers(first: 2) { edges { node { id title seller { displayName } } } } }" };
   const loops = Array.from({ length: options.concurrency }, async () => {
-    while (running) {
+    while (more()) {
       await send("query", query, {});
       await delay(options.pauseMs);
     }
   });
   loops.push(
     (async () => {
-      while (running) {
+      while (more()) {
         const title = `${options.titlePrefix} ${++serial}`;
         await send(
           "mutation",

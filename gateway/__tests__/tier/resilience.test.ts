@@ -8,6 +8,7 @@ import type { SubgraphServer } from "@agora/platform";
 import { createReviewsSubgraph, createHttpOfferDirectory } from "@agora/reviews";
 import { createUsersSubgraph } from "@agora/users";
 import { loadGatewayConfig } from "../../src/config.js";
+import { createReadiness } from "../../src/http/readiness.js";
 import { accessTokens, startStack, type Stack } from "../support/stack.js";
 
 let stack: Stack;
@@ -159,6 +160,25 @@ describe("while a critical subgraph is down", () => {
       await users.listen(portOf(stack.subgraphUrls.users), "127.0.0.1");
     }
     await waitForReadiness((r) => r.status === 200 && r.body.status === "ready");
+  });
+});
+
+describe("while Redis is unreachable or hangs", () => {
+  it("readiness is degraded, not unavailable: Redis is shared by both gateways, so it never takes the tier out", async () => {
+    const withRedis = (ping: () => Promise<unknown>) =>
+      createReadiness({
+        subgraphs: stack.subgraphUrls,
+        breakers: new Map(),
+        critical: ["users", "offers"],
+        probeTimeoutMs: 200,
+        redis: { ping },
+      });
+    const refused = await withRedis(() => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6390"))).check();
+    expect(refused).toMatchObject({ status: "degraded", redis: { state: "down" } });
+    expect(JSON.stringify(refused)).not.toMatch(/ECONNREFUSED/);
+    const hung = await withRedis(() => new Promise(() => undefined)).check();
+    expect(hung).toMatchObject({ status: "degraded", redis: { state: "timeout" } });
+    expect(Object.values(hung.subgraphs).every((s) => s.state === "up")).toBe(true);
   });
 });
 
