@@ -3,7 +3,7 @@
  * into an empty database. Refuses to write into a database that already has users unless
  * SEED_FORCE=1 (which first deletes the demo tables' rows).
  */
-import { createDatabase } from "@agora/platform";
+import { createDatabase } from "@agora/platform/database";
 import { hashPassword } from "@agora/users/password";
 import { loadSeedConfig } from "@agora/prisma/database-url";
 import { demoAccounts, demoPassword, seedDatabase } from "@agora/prisma/seed-data";

@@ -1,5 +1,7 @@
 /** The worker pool's configuration, read once at start (see the README configuration table). */
-import { commonEnv, loadConfig, port, queueNames, storageEnv, type Env, type QueueName } from "@agora/platform";
+import { commonEnv, loadConfig, port, type Env } from "@agora/platform";
+import { queueNames, type QueueName } from "@agora/platform/queues";
+import { storageEnv } from "@agora/platform/storage";
 import { z } from "zod";
 
 const allQueues = Object.values(queueNames) as QueueName[];

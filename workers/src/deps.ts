@@ -1,5 +1,6 @@
 /** What processors get from the process that runs them. */
-import type { Database, Logger, PrismaClient, Redis } from "@agora/platform";
+import type { Database, PrismaClient } from "@agora/platform/database";
+import type { Logger, Redis } from "@agora/platform";
 import type { WorkersConfig } from "./config.js";
 import type { JobStore } from "@agora/platform/job-store";
 

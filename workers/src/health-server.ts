@@ -4,16 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Queue } from "bullmq";
-import {
-  describeRedisUrl,
-  ErrorCode,
-  listen,
-  sendErrorResponse,
-  sendJson,
-  withTimeout,
-  type QueueName,
-  type RunningServer,
-} from "@agora/platform";
+import { describeRedisUrl, ErrorCode, listen, sendErrorResponse, sendJson, withTimeout, type RunningServer } from "@agora/platform";
+import { type QueueName } from "@agora/platform/queues";
 import type { WorkerDeps } from "./deps.js";
 import { scheduleStatsKey, schedules } from "./schedules.js";
 

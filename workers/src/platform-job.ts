@@ -5,7 +5,8 @@
  * or the last attempt.
  */
 import { UnrecoverableError, type Job } from "bullmq";
-import type { Db, PlatformJobData } from "@agora/platform";
+import type { Db } from "@agora/platform/database";
+import type { PlatformJobData } from "@agora/platform/queues";
 import type { WorkerDeps } from "./deps.js";
 import type { StartedJob } from "@agora/platform/job-store";
 

@@ -5,7 +5,7 @@
  * intervals win). Scheduled jobs are BullMQ-only (`{ task }`, no jobs.jobs row).
  */
 import type { Job, Queue } from "bullmq";
-import { queueNames, type QueueName } from "@agora/platform";
+import { queueNames, type QueueName } from "@agora/platform/queues";
 import { exponentialJitter } from "./backoff.js";
 import type { WorkersConfig } from "./config.js";
 import type { WorkerDeps } from "./deps.js";

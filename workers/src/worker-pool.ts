@@ -6,17 +6,10 @@
 import { mkdir } from "node:fs/promises";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import {
-  bullPrefix,
-  checkPostgres,
-  checkRedis,
-  createDatabase,
-  createRedis,
-  queueNames,
-  type Logger,
-  type QueueName,
-  type RunningServer,
-} from "@agora/platform";
+import { bullPrefix, queueNames, type QueueName } from "@agora/platform/queues";
+import { checkPostgres, checkRedis } from "@agora/platform/subgraph";
+import { createDatabase } from "@agora/platform/database";
+import { createRedis, type Logger, type RunningServer } from "@agora/platform";
 import { JobStore } from "@agora/platform/job-store";
 import { startEventDrain, type EventDrain } from "./analytics/event-drain.js";
 import { backoffStrategy } from "./backoff.js";

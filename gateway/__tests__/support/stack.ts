@@ -2,16 +2,10 @@
  * The whole platform for end-to-end tests: the real gateway and the four real subgraphs, each
  * listening on a free port, against a database of the test file's own.
  */
-import {
-  bullPrefix,
-  createDatabase,
-  createLogger,
-  signIdentity,
-  type Identity,
-  type RunningServer,
-  type SubgraphRuntime,
-  type SubgraphServer,
-} from "@agora/platform";
+import { bullPrefix } from "@agora/platform/queues";
+import { createDatabase } from "@agora/platform/database";
+import { createLogger, signIdentity, type Identity, type RunningServer } from "@agora/platform";
+import { type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
 import { mkdtemp, rm } from "node:fs/promises";
 import { Redis } from "ioredis";
 import { tmpdir } from "node:os";

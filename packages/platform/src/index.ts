@@ -1,5 +1,10 @@
+/**
+ * `@agora/platform`: what every process shares and nothing heavy — config, errors, HTTP, shutdown,
+ * identity, logging, metrics, Redis. Prisma, BullMQ contracts, storage and the subgraph bootstrap
+ * are subpath exports (`/database`, `/subgraph`, `/queues`, `/storage`, `/analytics`, `/job-store`),
+ * so the gateway loads none of them (a test checks).
+ */
 export * from "./config.js";
-export * from "./database.js";
 export * from "./errors.js";
 export * from "./error-response.js";
 export * from "./http-server.js";
@@ -9,12 +14,7 @@ export * from "./logger.js";
 export * from "./metrics.js";
 export * from "./pagination.js";
 export * from "./redis.js";
-export * from "./subgraph-server.js";
 export * from "./validation.js";
 export * from "./with-timeout.js";
 export * from "./access-token.js";
 export * from "./scalars.js";
-export * from "./service-main.js";
-export * from "./queues.js";
-export * from "./storage.js";
-export * from "./analytics.js";

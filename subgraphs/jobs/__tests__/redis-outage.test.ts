@@ -10,7 +10,9 @@ import { join } from "node:path";
 import { Queue, type JobType } from "bullmq";
 import { Redis } from "ioredis";
 import sharp from "sharp";
-import { queueForJobType, storagePaths, type Db } from "@agora/platform";
+import { queueForJobType } from "@agora/platform/queues";
+import { storagePaths } from "@agora/platform/storage";
+import { type Db } from "@agora/platform/database";
 import { eventually, startHarness, unusedPort, user, type Harness, type TestUser } from "./support.js";
 
 const pollMs = 100;

@@ -7,18 +7,9 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import {
-  bullPrefix,
-  createDatabase,
-  createLogger,
-  identityHeader,
-  queueForJobType,
-  signIdentity,
-  type Database,
-  type Db,
-  type Identity,
-  type Role,
-} from "@agora/platform";
+import { bullPrefix, queueForJobType } from "@agora/platform/queues";
+import { createDatabase, type Database, type Db } from "@agora/platform/database";
+import { createLogger, identityHeader, signIdentity, type Identity, type Role } from "@agora/platform";
 import { createTestDatabase, graphqlRequest, testKeyPrefix, testRedisUrl } from "@agora/platform/testing";
 import { createJobsSubgraph, type JobsSubgraph } from "../src/server.js";
 import type { JobsSettings } from "../src/settings.js";

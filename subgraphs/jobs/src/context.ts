@@ -1,4 +1,4 @@
-import type { SubgraphBaseContext } from "@agora/platform";
+import type { SubgraphBaseContext } from "@agora/platform/subgraph";
 import type { JobStore } from "@agora/platform/job-store";
 import { createLoaders, type Loaders } from "./data/loaders.js";
 import type { JobQueues } from "./queue/job-queues.js";

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parse } from "graphql";
-import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
 import { JobStore } from "@agora/platform/job-store";
 import { createContext, type JobsServices } from "./context.js";
 import { OutboxRelay } from "./outbox/relay.js";

@@ -1,14 +1,8 @@
 /** Starts the offers subgraph on a free port over a database of its own (one per test file). */
 import { randomUUID } from "node:crypto";
-import {
-  createDatabase,
-  createLogger,
-  identityHeader,
-  signIdentity,
-  type Database,
-  type Identity,
-  type SubgraphRuntime,
-} from "@agora/platform";
+import { createDatabase, type Database } from "@agora/platform/database";
+import { createLogger, identityHeader, signIdentity, type Identity } from "@agora/platform";
+import { type SubgraphRuntime } from "@agora/platform/subgraph";
 import { createTestDatabase, graphqlRequest, type GraphQLResponse } from "@agora/platform/testing";
 import { createOffersSubgraph, type OffersSubgraphOptions } from "../src/server.js";
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import { identityHeader, type SubgraphBaseContext } from "@agora/platform";
+import { identityHeader } from "@agora/platform";
+import { type SubgraphBaseContext } from "@agora/platform/subgraph";
 import { createLoaders, type Loaders } from "./data/loaders.js";
 import type { OfferDirectory } from "./data/offer-directory.js";
 import { viewerOf, type Viewer } from "./data/review.repository.js";

@@ -7,7 +7,8 @@
  */
 import { hostname } from "node:os";
 import { insertAnalyticsEvents, type NewAnalyticsEvent } from "@agora/jobs/analytics";
-import { analyticsStreamKey, isUuid, parseStreamEvent, type Redis } from "@agora/platform";
+import { analyticsStreamKey, parseStreamEvent } from "@agora/platform/analytics";
+import { isUuid, type Redis } from "@agora/platform";
 import type { WorkerDeps } from "../deps.js";
 
 export const analyticsConsumerGroup = "analytics-workers";

@@ -4,7 +4,8 @@
  * figures at `reports/<jobId>.csv` under STORAGE_DIR, served by the jobs subgraph under /files/.
  */
 import { reportOfferFigures, reportTotals } from "@agora/jobs/analytics";
-import { reportRangeEnd, resolveStoragePath, storagePaths, writeFileAtomic } from "@agora/platform";
+import { reportRangeEnd } from "@agora/platform/queues";
+import { resolveStoragePath, storagePaths, writeFileAtomic } from "@agora/platform/storage";
 import { z } from "zod";
 import { unrecoverable, type JobHandler } from "../platform-job.js";
 import { parseInput } from "./input.js";

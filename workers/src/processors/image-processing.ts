@@ -10,7 +10,7 @@
  */
 import { readFile, rm, stat } from "node:fs/promises";
 import { saveOfferImage } from "@agora/jobs/offer-images";
-import { resolveStoragePath, storagePaths, writeFileAtomic } from "@agora/platform";
+import { resolveStoragePath, storagePaths, writeFileAtomic } from "@agora/platform/storage";
 import { z } from "zod";
 import { renderImage, UnreadableImageError } from "../images/variants.js";
 import { unrecoverable, type JobHandler } from "../platform-job.js";

@@ -8,7 +8,8 @@
  *   users.refresh_tokens; it never accepts them, this only keeps the table small).
  */
 import { readdir, rm, stat } from "node:fs/promises";
-import { isUuid, resolveStoragePath, storagePaths } from "@agora/platform";
+import { isUuid } from "@agora/platform";
+import { resolveStoragePath, storagePaths } from "@agora/platform/storage";
 import { deleteRefreshTokensExpiredBefore } from "@agora/users/refresh-tokens";
 import { z } from "zod";
 import type { WorkerDeps } from "../deps.js";

@@ -4,7 +4,7 @@
  * `Offer.stats`; the analytics worker stores events, rolls them up and builds reports through
  * this module's public entry (`@agora/jobs/analytics`).
  */
-import { Prisma, type Db, type PrismaClient } from "@agora/platform";
+import { Prisma, type Db, type PrismaClient } from "@agora/platform/database";
 
 export interface DayRange {
   /** First UTC day (midnight). */

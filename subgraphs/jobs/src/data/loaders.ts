@@ -1,6 +1,7 @@
 /** Per-request DataLoaders: every entity and relationship fetch is batched into one query. */
 import DataLoader from "dataloader";
-import { isUuid, type PrismaClient } from "@agora/platform";
+import { isUuid } from "@agora/platform";
+import { type PrismaClient } from "@agora/platform/database";
 import type { JobStore } from "@agora/platform/job-store";
 import { findImagesByOfferIds } from "./offer-images.repository.js";
 import { findDailyStats, type DayRange } from "./analytics.repository.js";

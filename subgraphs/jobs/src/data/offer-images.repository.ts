@@ -2,7 +2,7 @@
  * The one owner of jobs.offer_images: the jobs subgraph reads offers' images here, and the
  * image-processing worker saves them through this module's public entry (`@agora/jobs/offer-images`).
  */
-import type { Prisma, PrismaClient } from "@agora/platform";
+import type { Prisma, PrismaClient } from "@agora/platform/database";
 import type { OfferImageRow } from "./models.js";
 
 /** What one image-processing run produced. */

@@ -13,7 +13,8 @@
  * poll; the poll (OUTBOX_POLL_MS) catches everything else (Redis outages, other processes' rows,
  * crashes between commit and trigger).
  */
-import { backoffStrategyName, bullPriority, withTimeout, type Logger } from "@agora/platform";
+import { backoffStrategyName, bullPriority } from "@agora/platform/queues";
+import { withTimeout, type Logger } from "@agora/platform";
 import type { JobStore, OutboxEntry } from "@agora/platform/job-store";
 import type { JobsOptions } from "bullmq";
 import type { JobQueues } from "../queue/job-queues.js";

@@ -2,7 +2,8 @@
  * Data access for offers.offers. Reads take the client they should use (replica or primary) so
  * resolvers decide routing; writes always receive the primary.
  */
-import { Prisma, afterKeyWhere, newestFirst, type Connection, type Db, type Page, type PrismaClient, type SortKey } from "@agora/platform";
+import { Prisma, type Db, type PrismaClient } from "@agora/platform/database";
+import { afterKeyWhere, newestFirst, type Connection, type Page, type SortKey } from "@agora/platform";
 import type { OfferFields } from "../offer-input.js";
 
 export type OfferRow = Db.Offer;

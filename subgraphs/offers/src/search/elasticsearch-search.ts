@@ -6,7 +6,8 @@
  * search-index worker runs it, e.g. after Elasticsearch was down).
  */
 import { Client, errors, type estypes } from "@elastic/elasticsearch";
-import { serviceUnavailable, type Logger, type PrismaClient } from "@agora/platform";
+import { serviceUnavailable, type Logger } from "@agora/platform";
+import { type PrismaClient } from "@agora/platform/database";
 import { findOffersBatch, type OfferRow } from "../data/offer.repository.js";
 import type { SearchBackend, SearchHits, SearchRequest } from "./search-backend.js";
 

@@ -3,7 +3,7 @@
  * always current. The tsvector expression is exactly the one of the GIN index `offers_search_idx`
  * (init migration); any difference in it and Postgres would scan the table instead.
  */
-import { Prisma, type PrismaClient } from "@agora/platform";
+import { Prisma, type PrismaClient } from "@agora/platform/database";
 import type { SearchBackend, SearchHits, SearchRequest } from "./search-backend.js";
 
 const earthRadiusKm = 6371;

@@ -3,7 +3,7 @@
  * page at a time. Both implementations (Postgres full-text, Elasticsearch) answer the same
  * request; the resolver then loads the rows from Postgres, so clients see the same shape either way.
  */
-import type { Prisma, PrismaClient } from "@agora/platform";
+import type { Prisma, PrismaClient } from "@agora/platform/database";
 import type { OfferRow } from "../data/offer.repository.js";
 import type { OfferSearchSort } from "../generated/graphql.js";
 

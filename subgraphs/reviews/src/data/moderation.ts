@@ -6,7 +6,8 @@
  * lock on the review row, and only by the difference between the old and the new status: applying
  * the same outcome twice (a retried job) changes the aggregate once.
  */
-import { isUuid, type Db, type PrismaClient } from "@agora/platform";
+import { isUuid } from "@agora/platform";
+import { type Db, type PrismaClient } from "@agora/platform/database";
 import { applyRatingDelta, ratingDelta } from "./rating.js";
 import { lockReview, transactionOptions, writeModeration, type ReviewRecord } from "./review.repository.js";
 

@@ -3,7 +3,8 @@
  * statement for any number of parents. Writes run in a transaction together with the change to the
  * offer's rating aggregate (see rating.ts).
  */
-import { conflict, notFound, Prisma, type Connection, type Db, type Identity, type Page, type PrismaClient } from "@agora/platform";
+import { conflict, notFound, type Connection, type Identity, type Page } from "@agora/platform";
+import { Prisma, type Db, type PrismaClient } from "@agora/platform/database";
 import { insertJobs } from "@agora/platform/job-store";
 import { applyRatingDelta, ratingDelta } from "./rating.js";
 

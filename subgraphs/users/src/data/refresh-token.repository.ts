@@ -2,7 +2,7 @@
  * The one owner of users.refresh_tokens (rotation and family revocation, see auth/sessions.ts);
  * the maintenance worker prunes expired tokens through its public entry (`@agora/users/refresh-tokens`).
  */
-import type { Db, Prisma, PrismaClient } from "@agora/platform";
+import type { Db, Prisma, PrismaClient } from "@agora/platform/database";
 
 type Client = PrismaClient | Prisma.TransactionClient;
 
