@@ -4,7 +4,7 @@
  * ready, degraded and unavailable apart.
  */
 import { setTimeout as delay } from "node:timers/promises";
-import type { SubgraphServer } from "@agora/platform";
+import type { SubgraphServer } from "@agora/platform/subgraph";
 import { createReviewsSubgraph, createHttpOfferDirectory } from "@agora/reviews";
 import { createUsersSubgraph } from "@agora/users";
 import { loadGatewayConfig } from "../../src/config.js";
