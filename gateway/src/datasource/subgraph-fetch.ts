@@ -72,6 +72,9 @@ export function createSubgraphFetch(options: SubgraphFetchOptions): SubgraphFetc
     }
   };
 
+  // A caller's abort is not handled by the breaker's policy, so it neither opens the breaker nor
+  // resets its count; cockatiel treats it as a success only when it ends a half-open probe, after
+  // which the next failures open the breaker again.
   return async (url, init, call) => {
     try {
       return await breaker.execute(() => attempt(url, init, call));

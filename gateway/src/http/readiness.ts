@@ -68,6 +68,8 @@ async function probeSubgraph(service: string, url: string, breaker: SubgraphBrea
     if (!response.ok) throw new SubgraphCallError(service, healthUrl, "status", response.status);
     return response.status;
   };
+  // A failed or timed-out probe counts like a failed request. Under traffic, every successful
+  // request resets the count, so only a subgraph that fails everything opens its breaker this way.
   // Half-open: a client request is the probe right now; waiting for its verdict could outlast the
   // balancer's check timeout and take this whole gateway out of rotation.
   if (breaker?.state() === "half-open") return { state: "open" as const };
