@@ -181,7 +181,12 @@ export async function startHaproxy(gateways: { primary: number; secondary: numbe
       await rm(dir, { recursive: true, force: true });
     },
   };
-  await waitUntil("HAProxy did not start", async () => (await stats()).primary !== undefined, 10_000, child.output);
+  try {
+    await waitUntil("HAProxy did not start", async () => (await stats()).primary !== undefined, 10_000, child.output);
+  } catch (error) {
+    await haproxy.stop();
+    throw error;
+  }
   return haproxy;
 }
 
