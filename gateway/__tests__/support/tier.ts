@@ -95,15 +95,21 @@ export async function startGatewayProcess(
     ...env,
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(
-    `gateway ${name} did not become ready`,
-    async () => {
-      if (child.process.exitCode !== null) throw new Error(`gateway ${name} exited:\n${child.output()}`);
-      return (await fetch(`${url}/health/ready`)).status === 200;
-    },
-    60_000,
-    child.output,
-  );
+  try {
+    await waitUntil(
+      `gateway ${name} did not become ready`,
+      async () => {
+        if (child.process.exitCode !== null) throw new Error(`gateway ${name} exited:\n${child.output()}`);
+        return (await fetch(`${url}/health/ready`)).status === 200;
+      },
+      60_000,
+      child.output,
+    );
+  } catch (error) {
+    // Never leave a half-started gateway running behind a failed test.
+    child.process.kill("SIGKILL");
+    throw error;
+  }
   return { ...child, name, port, url };
 }
 
