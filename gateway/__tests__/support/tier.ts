@@ -30,9 +30,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, output?: () => string): Promise<void> {
+/** Polls `check` until it answers true; `gone` names a reason to stop waiting at once (a child exited). */
+async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  output?: () => string,
+  gone?: () => string | undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    const reason = gone?.();
+    if (reason) throw new Error(`${what}: ${reason}.${output ? `\nOutput:\n${output()}` : ""}`);
     if (await check().catch(() => false)) return;
     await delay(100);
   }
@@ -98,12 +107,10 @@ export async function startGatewayProcess(
   try {
     await waitUntil(
       `gateway ${name} did not become ready`,
-      async () => {
-        if (child.process.exitCode !== null) throw new Error(`gateway ${name} exited:\n${child.output()}`);
-        return (await fetch(`${url}/health/ready`)).status === 200;
-      },
+      async () => (await fetch(`${url}/health/ready`)).status === 200,
       60_000,
       child.output,
+      () => (child.process.exitCode !== null || child.process.signalCode !== null ? "it exited" : undefined),
     );
   } catch (error) {
     // Never leave a half-started gateway running behind a failed test.
