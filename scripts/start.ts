@@ -243,8 +243,13 @@ const gatewayEnv = {
 };
 const startTimeoutMs = Number(env.START_TIMEOUT_MS ?? 90_000);
 if (haproxyBinary) {
-  // Behind HAProxy the gateways take the client address from X-Forwarded-For, from HAProxy only.
-  const behindProxy = { ...gatewayEnv, TRUSTED_PROXIES: env.TRUSTED_PROXIES ?? "127.0.0.1" };
+  // Behind HAProxy the gateways take the client address from X-Forwarded-For, from HAProxy only,
+  // and a stopping gateway keeps serving until HAProxy's checks have taken it out (see haproxy.cfg).
+  const behindProxy = {
+    ...gatewayEnv,
+    TRUSTED_PROXIES: env.TRUSTED_PROXIES ?? "127.0.0.1",
+    SHUTDOWN_DELAY_MS: env.SHUTDOWN_DELAY_MS ?? "1000",
+  };
   startService("gateway-1", "gateway", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.primary) }, { restart: true });
   startService("gateway-2", "gateway", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.secondary) }, { restart: true });
   await Promise.all([waitForGateway(gatewayPorts.primary, startTimeoutMs), waitForGateway(gatewayPorts.secondary, startTimeoutMs)]);

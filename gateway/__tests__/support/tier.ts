@@ -101,6 +101,9 @@ export async function startGatewayProcess(
     REDIS_KEY_PREFIX: stack.keyPrefix,
     // Behind HAProxy on loopback (read by the rate limiter once it exists).
     TRUSTED_PROXIES: "127.0.0.1",
+    // As deployed behind HAProxy: keep serving (readiness 503) until its checks (every 250 ms,
+    // fall 2) have taken this gateway out, so no new connection arrives while it closes.
+    SHUTDOWN_DELAY_MS: "1000",
     ...env,
   });
   const url = `http://127.0.0.1:${port}`;
