@@ -15,6 +15,8 @@ import pg from "pg";
 import { Redis } from "ioredis";
 import { applyMigrations } from "@agora/prisma/migrations";
 import { ensureDatabase } from "@agora/prisma/ensure-database";
+import { prepareLocalEnvironment } from "./local-environment.js";
+import { startLocalPrometheus } from "./local-prometheus.js";
 import { workspaceRoot } from "./workspace-root.js";
 
 const root = workspaceRoot();
@@ -30,6 +32,11 @@ function entry(packageDir: string, file = "index"): string[] {
     : ["--import", "tsx", join(root, packageDir, "src", `${file}.ts`)];
 }
 const env = process.env;
+try {
+  prepareLocalEnvironment(root, env);
+} catch (error) {
+  fail((error as Error).message);
+}
 const databaseUrl = env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** Where clients connect: HAProxy when installed, otherwise the only gateway. */
@@ -255,7 +262,8 @@ if (haproxyBinary) {
   await Promise.all([waitForGateway(gatewayPorts.primary, startTimeoutMs), waitForGateway(gatewayPorts.secondary, startTimeoutMs)]);
   // The same configuration file as in Docker; only the addresses differ (see its header).
   startProcess("haproxy", haproxyBinary, ["-db", "-f", join(root, "infra/haproxy/haproxy.cfg")], {
-    HAPROXY_BIND: `:${publicPort}`,
+    // The public entry binds where the gateways would (127.0.0.1 unless GATEWAY_HOST says otherwise).
+    HAPROXY_BIND: `${env.GATEWAY_HOST ?? "127.0.0.1"}:${publicPort}`,
     GATEWAY_PRIMARY: `127.0.0.1:${gatewayPorts.primary}`,
     GATEWAY_SECONDARY: `127.0.0.1:${gatewayPorts.secondary}`,
     HAPROXY_STATS_BIND: `127.0.0.1:${haproxyStatsPort}`,
@@ -294,3 +302,9 @@ ${tier}
   Demo login: alice@agora.test / agora-demo-password   (admin@agora.test is an admin)
   Press Ctrl-C to stop.
 `);
+await startLocalPrometheus({
+  // Each gateway's own /metrics (HAProxy's frontend would hand the scrape to either of them).
+  gatewayPorts: haproxyBinary ? [gatewayPorts.primary, gatewayPorts.secondary] : [publicPort],
+  subgraphPorts: ports,
+  workerPorts: Array.from({ length: workerCount }, (_, i) => Number(env.WORKER_HEALTH_PORT ?? 4110) + i),
+});

@@ -1,5 +1,23 @@
 import { z } from "zod";
-import { accessTokenEnv, commonEnv, loadConfig, port, type Env } from "@agora/platform";
+import {
+  accessTokenEnv,
+  commonEnv,
+  developmentCorsOrigins,
+  loadConfig,
+  parseCorsOrigins,
+  port,
+  type CorsOptions,
+  type Env,
+} from "@agora/platform";
+import { policyEnv } from "./plugins/rate-limit-policy.js";
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"])
+    .default(fallback ? "true" : "false")
+    .transform((value) => value === "true" || value === "1");
+const limit = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const redisDownMode = (fallback: "fallback" | "closed") => z.enum(["fallback", "closed"]).default(fallback);
 
 export const subgraphNames = ["users", "offers", "reviews", "jobs"] as const;
 export type SubgraphName = (typeof subgraphNames)[number];
@@ -50,7 +68,6 @@ export const gatewayEnv = {
   OFFERS_URL: z.string().url().default("http://127.0.0.1:4102/graphql"),
   REVIEWS_URL: z.string().url().default("http://127.0.0.1:4103/graphql"),
   JOBS_URL: z.string().url().default("http://127.0.0.1:4104/graphql"),
-  REDIS_URL: commonEnv.REDIS_URL,
   /** Per-subgraph request timeout. */
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** Overrides of SUBGRAPH_TIMEOUT_MS for single subgraphs, e.g. "reviews=2000,jobs=5000". */
@@ -74,6 +91,73 @@ export const gatewayEnv = {
     .int()
     .min(1024)
     .default(11 * 1024 * 1024),
+  /**
+   * Comma-separated browser origins allowed to call the gateway (CORS). Unset: none in production,
+   * the usual local dev servers otherwise (see `corsOptions`); empty: none.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseCorsOrigins(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /** `Access-Control-Allow-Credentials` for the allowed origins; Agora itself uses bearer tokens, not cookies. */
+  CORS_ALLOW_CREDENTIALS: z.stringbool().default(false),
+
+  /** Redis shared by every gateway: rate-limit buckets live under `<REDIS_KEY_PREFIX>ratelimit:`. */
+  REDIS_URL: commonEnv.REDIS_URL,
+  REDIS_KEY_PREFIX: commonEnv.REDIS_KEY_PREFIX,
+  /**
+   * Peers whose `X-Forwarded-For` / `Forwarded` headers are believed (comma-separated addresses or
+   * CIDRs, e.g. `127.0.0.1,10.0.0.0/8`). Empty: the socket's address is the client, always.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((text) =>
+      text
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
+  /** The header trusted proxies set: `x-forwarded-for` (HAProxy's `option forwardfor`) or `forwarded` (RFC 7239). */
+  TRUSTED_PROXY_HEADER: z.enum(["x-forwarded-for", "forwarded"]).default("x-forwarded-for"),
+
+  /** Rate limiting in Redis (plugins/rate-limit.ts). Policies are `<points>/<seconds>s[,burst=<points>]`. */
+  RATE_LIMIT_ENABLED: flag(true),
+  /** Requests without a token, per client IP. */
+  RATE_LIMIT_ANONYMOUS: policyEnv("1000/60s"),
+  /** Signed-in users by role, per token subject. */
+  RATE_LIMIT_USER: policyEnv("5000/60s"),
+  RATE_LIMIT_MODERATOR: policyEnv("10000/60s"),
+  RATE_LIMIT_ADMIN: policyEnv("20000/60s"),
+  /** Every request from one client IP, signed in or not. */
+  RATE_LIMIT_IP: policyEnv("20000/60s"),
+  /** `login` attempts per account (the email, normalised); one point per attempt, aliases included. */
+  RATE_LIMIT_LOGIN_ACCOUNT: policyEnv("10/900s"),
+  /** `login` and `refreshToken` attempts per client IP. */
+  RATE_LIMIT_LOGIN_IP: policyEnv("100/900s"),
+  /** Queries while Redis is unreachable: `fallback` (a per-process limiter) or `closed` (503). */
+  RATE_LIMIT_REDIS_DOWN_READS: redisDownMode("fallback"),
+  /** Mutations (logins included) while Redis is unreachable: `closed` (503) or `fallback`. */
+  RATE_LIMIT_REDIS_DOWN_WRITES: redisDownMode("closed"),
+  /** Longest wait for a decision from Redis before it counts as unreachable. */
+  RATE_LIMIT_REDIS_TIMEOUT_MS: z.coerce.number().int().min(10).default(500),
+
+  /** Operation limits (plugins/operation-limits.ts), refused with OPERATION_TOO_COMPLEX. */
+  OPERATION_MAX_DEPTH: limit(10),
+  OPERATION_MAX_ALIASES: limit(15),
+  OPERATION_MAX_ROOT_FIELDS: limit(10),
+  OPERATION_MAX_DIRECTIVES: limit(50),
+  OPERATION_MAX_TOKENS: limit(1000),
+  OPERATION_MAX_COST: limit(5000),
+  /** Accept a JSON array of operations in one POST (each counts against limits and budget). */
+  BATCHED_REQUESTS_ENABLED: flag(false),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
@@ -88,4 +172,12 @@ export function subgraphUrls(config: GatewayConfig): Record<SubgraphName, string
 
 export function subgraphTimeoutMs(config: GatewayConfig, name: string): number {
   return config.SUBGRAPH_TIMEOUTS_MS[name as SubgraphName] ?? config.SUBGRAPH_TIMEOUT_MS;
+}
+
+export function corsOptions(config: GatewayConfig): CorsOptions {
+  const origins = config.CORS_ORIGINS ?? (config.NODE_ENV === "production" ? [] : [...developmentCorsOrigins]);
+  if (config.CORS_ALLOW_CREDENTIALS && origins.includes("*")) {
+    throw new Error("Invalid configuration: CORS_ALLOW_CREDENTIALS cannot be combined with CORS_ORIGINS=*; list the origins.");
+  }
+  return { origins, allowCredentials: config.CORS_ALLOW_CREDENTIALS };
 }

@@ -8,29 +8,28 @@ import { fileURLToPath } from "node:url";
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from "@apollo/server/plugin/landingPage/default";
-import {
   accessTokenSettings,
   createFormatError,
   createHttpHandler,
   createMetrics,
   createRedis,
+  createSubgraphFetchMetrics,
+  instrumentSubgraphFetch,
   metricsPlugin,
   serveHandler,
   type Logger,
   type RunningServer,
 } from "@agora/platform";
 import { Counter } from "prom-client";
-import { subgraphTimeoutMs, subgraphUrls, type GatewayConfig } from "./config.js";
-import { createGatewayContext, type GatewayContext } from "./context.js";
+import { corsOptions, subgraphTimeoutMs, subgraphUrls, type GatewayConfig } from "./config.js";
+import { clientIpResolver, createGatewayContext, type GatewayContext } from "./context.js";
 import { AuthenticatedDataSource } from "./datasource/authenticated-data-source.js";
 import { createSubgraphBreakers } from "./datasource/subgraph-breaker.js";
 import { createSubgraphFetch } from "./datasource/subgraph-fetch.js";
 import { createReadiness } from "./http/readiness.js";
 import { requestSignal, withRequestSignal } from "./http/request-signal.js";
 import { createGatewayRoutes } from "./http/routes.js";
+import { gatewayPlugins } from "./plugins/index.js";
 import { operationResolutionPlugin } from "./plugins/operation-resolution.js";
 
 export const defaultSupergraphPath = join(dirname(fileURLToPath(import.meta.url)), "..", "supergraph.graphql");
@@ -49,6 +48,7 @@ export async function createGateway(
   const urls: Record<string, string> = subgraphUrls(config);
   const development = config.NODE_ENV === "development";
   const metrics = createMetrics("gateway");
+  const fetchMetrics = createSubgraphFetchMetrics(metrics.registry);
   const breakers = createSubgraphBreakers(
     Object.keys(urls),
     { failureThreshold: config.BREAKER_FAILURE_THRESHOLD, halfOpenAfterMs: config.BREAKER_HALF_OPEN_AFTER_MS },
@@ -74,27 +74,28 @@ export async function createGateway(
         breaker,
         onRetry: () => retries.inc({ subgraph: name }),
       });
-      return new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, timeoutMs, subgraphFetch);
+      return instrumentSubgraphFetch(
+        name,
+        new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, timeoutMs, subgraphFetch),
+        fetchMetrics,
+      );
     },
   });
+  // Landing page, operation limits, rate limiting and the production settings that go with them.
+  const limits = gatewayPlugins(config, { registry: metrics.registry, log });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
     // index.ts owns SIGTERM/SIGINT (onTerminationSignal); Apollo's own would race the drain.
     stopOnTerminationSignals: false,
-    includeStacktraceInErrorResponses: development,
     formatError: createFormatError({ exposeDetails: development, onInternalError: (error) => log.error({ err: error }, "internal error") }),
-    plugins: [
-      config.NODE_ENV === "production"
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
-      metricsPlugin<GatewayContext>(metrics),
-      operationResolutionPlugin<GatewayContext>(),
-    ],
+    ...limits,
+    plugins: [metricsPlugin<GatewayContext>(metrics), operationResolutionPlugin<GatewayContext>(), ...limits.plugins],
   });
   await apollo.start();
 
   const accessTokens = accessTokenSettings(config);
+  const clientIp = clientIpResolver(config.TRUSTED_PROXIES, config.TRUSTED_PROXY_HEADER);
   // Lazy and quiet: the gateway serves without Redis; readiness only reports it.
   const redis = createRedis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
   redis.on("error", () => undefined);
@@ -104,6 +105,8 @@ export async function createGateway(
     critical: config.CRITICAL_SUBGRAPHS,
     probeTimeoutMs: config.READINESS_PROBE_TIMEOUT_MS,
     redis,
+    exposeDetails: development,
+    log,
   });
   const { routes, prefixRoutes } = createGatewayRoutes({
     readiness,
@@ -117,9 +120,10 @@ export async function createGateway(
   const handler = createHttpHandler<GatewayContext>({
     apollo,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    cors: corsOptions(config),
     routes,
     prefixRoutes,
-    context: async (req) => Object.assign(await createGatewayContext(req, accessTokens), { signal: requestSignal(req) }),
+    context: async (req) => Object.assign(await createGatewayContext(req, accessTokens, clientIp), { signal: requestSignal(req) }),
   });
   const drain = { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS };
   return {

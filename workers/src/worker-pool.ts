@@ -16,6 +16,7 @@ import { backoffStrategy } from "./backoff.js";
 import { concurrencyOf, type WorkersConfig } from "./config.js";
 import type { WorkerDeps } from "./deps.js";
 import { startHealthServer } from "./health-server.js";
+import { createWorkerMetrics } from "./metrics/worker-metrics.js";
 import { isPlatformJobData } from "./platform-job.js";
 import { createProcessor } from "./processors/index.js";
 import { assertNoEviction } from "./redis-policy.js";
@@ -23,6 +24,8 @@ import { upsertSchedules } from "./schedules.js";
 
 export interface WorkerPool {
   healthUrl: string;
+  /** GET /metrics of this process (Prometheus). */
+  metricsUrl: string;
   consumes: Record<string, number>;
   schedules: Record<string, number>;
   /** Stops taking jobs, waits for active ones (up to WORKER_SHUTDOWN_TIMEOUT_MS), releases connections. Resolves false on timeout. */
@@ -56,6 +59,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
     for (const name of Object.values(queueNames)) queues.set(name, new Queue(name, { connection: redis, prefix }));
     cleanups.push(() => Promise.all([...queues.values()].map((queue) => queue.close())));
 
+    const workerMetrics = createWorkerMetrics(deps, queues);
     const processor = createProcessor(deps);
     const consumes: Record<string, number> = {};
     const workers: Worker[] = [];
@@ -71,6 +75,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
         maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
         settings: { backoffStrategy },
       });
+      workerMetrics.observe(worker, name);
       worker.on("error", (error) => log.error({ err: error, queue: name }, "worker error"));
       worker.on("stalled", (jobId) => log.warn({ queue: name, jobId }, "stalled job re-delivered (its worker died or was blocked)"));
       worker.on("failed", (job, error) => {
@@ -96,7 +101,14 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
     }
 
     const health: RunningServer = await startHealthServer(
-      { deps, queues, consumed: consumes, schedules: activeSchedules, drained: () => drain?.drained() ?? null },
+      {
+        deps,
+        queues,
+        consumed: consumes,
+        schedules: activeSchedules,
+        drained: () => drain?.drained() ?? null,
+        metrics: workerMetrics.metrics,
+      },
       config.WORKER_HEALTH_PORT,
       config.WORKER_HEALTH_HOST,
     );
@@ -125,6 +137,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
     };
     return {
       healthUrl: `${health.url}/health`,
+      metricsUrl: `${health.url}/metrics`,
       consumes,
       schedules: activeSchedules,
       close: () => (closing ??= close()),

@@ -31,6 +31,8 @@ export interface Stack {
   runtimes: Record<"users" | "offers" | "reviews" | "jobs", SubgraphRuntime>;
   subgraphs: Record<"users" | "offers" | "reviews" | "jobs", SubgraphServer>;
   gateway: Gateway;
+  /** Another gateway on the same subgraphs and Redis prefix (stopped with the stack); `env` adds to the stack's gateway settings. */
+  startGateway(env?: Record<string, string>): Promise<{ gateway: Gateway; url: string }>;
   storageDir: string;
   /** Redis key prefix of this stack (REDIS_KEY_PREFIX for worker processes). */
   keyPrefix: string;
@@ -49,7 +51,10 @@ export interface StackOptions {
    * so which database served a read is observable), with read-your-writes marks in Redis.
    */
   replica?: boolean;
-  /** Extra gateway configuration (e.g. BREAKER_FAILURE_THRESHOLD), as environment variables. */
+  /**
+   * Extra gateway configuration as environment variables, e.g. `RATE_LIMIT_*` (rate limiting is off
+   * unless this turns it on) or `BREAKER_FAILURE_THRESHOLD`.
+   */
   gatewayEnv?: Record<string, string>;
 }
 
@@ -104,20 +109,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     reviews: `${reviewsRunning.url}/graphql`,
     jobs: `${jobsRunning.url}/graphql`,
   };
-  const config = loadGatewayConfig({
-    NODE_ENV: "test",
-    INTERNAL_SECRET: internalSecret,
-    JWT_SECRET: jwtSecret,
-    USERS_URL: subgraphUrls.users,
-    OFFERS_URL: subgraphUrls.offers,
-    REVIEWS_URL: subgraphUrls.reviews,
-    JOBS_URL: subgraphUrls.jobs,
-    BODY_LIMIT_BYTES: "65536",
-    ...options.gatewayEnv,
-  });
-  const gateway = await createGateway(config, log);
+  const gatewayConfig = (env: Record<string, string> = {}) =>
+    loadGatewayConfig({
+      NODE_ENV: "test",
+      INTERNAL_SECRET: internalSecret,
+      JWT_SECRET: jwtSecret,
+      USERS_URL: subgraphUrls.users,
+      OFFERS_URL: subgraphUrls.offers,
+      REVIEWS_URL: subgraphUrls.reviews,
+      JOBS_URL: subgraphUrls.jobs,
+      BODY_LIMIT_BYTES: "65536",
+      REDIS_URL: testRedisUrl(),
+      REDIS_KEY_PREFIX: keyPrefix,
+      RATE_LIMIT_ENABLED: "false",
+      ...options.gatewayEnv,
+      ...env,
+    });
+  const gateway = await createGateway(gatewayConfig(), log);
   const gatewayRunning = await gateway.listen(0, "127.0.0.1");
   const gatewayUrl = `${gatewayRunning.url}/graphql`;
+  const extraGateways: Gateway[] = [];
 
   const query: Stack["query"] = (q, variables, token) =>
     graphqlRequest(gatewayUrl, q, variables, token ? { authorization: `Bearer ${token}` } : {});
@@ -128,6 +139,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     runtimes,
     subgraphs: { users, offers, reviews, jobs },
     gateway,
+    async startGateway(env) {
+      const another = await createGateway(gatewayConfig(env), log);
+      extraGateways.push(another);
+      const running = await another.listen(0, "127.0.0.1");
+      return { gateway: another, url: `${running.url}/graphql` };
+    },
     storageDir,
     keyPrefix,
     statementCount: () => Object.values(runtimes).reduce((sum, r) => sum + r.db.statementCount(), 0),
@@ -142,7 +159,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return { accessToken: payload.accessToken, refreshToken: payload.refreshToken, userId: payload.user.id };
     },
     async stop() {
-      await gateway.stop();
+      await Promise.all([gateway, ...extraGateways].map((g) => g.stop()));
       await Promise.all(Object.values({ users, offers, reviews, jobs }).map((s) => s.stop()));
       await Promise.all(Object.values(runtimes).map((r) => r.db.disconnect()));
       await rm(storageDir, { recursive: true, force: true });

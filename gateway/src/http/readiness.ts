@@ -9,10 +9,11 @@
  * Subgraph probes go through the subgraph's circuit breaker: a failing probe counts towards opening
  * it, an open breaker is reported without probing, and once its half-open delay has passed a probe
  * is the request that closes it again, so a breaker recovers even when no client traffic arrives.
- * Detail is states and HTTP statuses only, never raw error text.
+ * Detail is states and HTTP statuses only, never raw error text; outside development not even the
+ * subgraphs' URLs, which go to the log with every change of a subgraph's state instead.
  */
 import type { ServerResponse } from "node:http";
-import { ErrorCode, sendErrorResponse, sendJson } from "@agora/platform";
+import { ErrorCode, sendErrorResponse, sendJson, type Logger } from "@agora/platform";
 import { isBreakerOpen, type BreakerState, type SubgraphBreaker } from "../datasource/subgraph-breaker.js";
 import { SubgraphCallError } from "../datasource/subgraph-errors.js";
 
@@ -22,7 +23,8 @@ export interface SubgraphReadiness {
   state: DependencyState;
   breaker: BreakerState;
   critical: boolean;
-  url: string;
+  /** Only in development. */
+  url?: string;
   /** The HTTP status of the subgraph's own /health/ready, when it answered. */
   status?: number;
 }
@@ -50,6 +52,13 @@ export interface ReadinessOptions {
   probeTimeoutMs: number;
   /** Redis, reported and counted as non-critical (rate limits fail open on reads without it). */
   redis?: { ping(): Promise<unknown> };
+  /**
+   * Whether the report shows the subgraphs' URLs (development).
+   * @defaultValue false
+   */
+  exposeDetails?: boolean;
+  /** Where changes of a dependency's state are logged, with its URL. */
+  log?: Pick<Logger, "info" | "warn">;
 }
 
 const healthUrlOf = (graphqlUrl: string) => graphqlUrl.replace(/\/graphql$/, "") + "/health/ready";
@@ -108,6 +117,15 @@ async function probeRedis(redis: { ping(): Promise<unknown> }, timeoutMs: number
 
 export function createReadiness(options: ReadinessOptions) {
   let inFlight: Promise<ReadinessReport> | undefined;
+  const lastState = new Map<string, DependencyState>();
+  /** Logs a dependency's state when it changes (the balancer polls 4 times a second). */
+  const note = (dependency: string, state: DependencyState, url: string) => {
+    const previous = lastState.get(dependency);
+    lastState.set(dependency, state);
+    if (previous === state || (previous === undefined && state === "up")) return;
+    const level = state === "up" ? "info" : "warn";
+    options.log?.[level]({ dependency, state, url }, `readiness: ${dependency} is ${state}`);
+  };
 
   const check = async (): Promise<ReadinessReport> => {
     const [subgraphs, redis] = await Promise.all([
@@ -115,17 +133,19 @@ export function createReadiness(options: ReadinessOptions) {
         Object.entries(options.subgraphs).map(async ([service, url]) => {
           const breaker = options.breakers.get(service);
           const probe = await probeSubgraph(service, url, breaker, options.probeTimeoutMs);
+          note(service, probe.state, url);
           const report: SubgraphReadiness = {
             ...probe,
             breaker: breaker?.state() ?? "closed",
             critical: options.critical.includes(service),
-            url,
+            ...(options.exposeDetails ? { url } : {}),
           };
           return [service, report] as const;
         }),
       ),
       options.redis ? probeRedis(options.redis, options.probeTimeoutMs) : undefined,
     ]);
+    if (redis) note("redis", redis, "REDIS_URL");
     const all = Object.fromEntries(subgraphs);
     const down = subgraphs.filter(([, s]) => s.state !== "up");
     const status = down.some(([, s]) => s.critical)

@@ -44,6 +44,8 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
     }
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > options.bodyLimitBytes) {
+      // The body that follows would be read as the next request on this connection; end it instead.
+      res.setHeader("connection", "close");
       return sendErrorResponse(
         res,
         ErrorCode.BAD_USER_INPUT,
@@ -71,6 +73,10 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
         (response) => {
           const out: Record<string, string | string[]> = {};
           for (const [key, value] of Object.entries(response.headers)) if (value !== undefined && !hopByHop.has(key)) out[key] = value;
+          // An answer before the whole request body arrived (a refused upload) leaves the rest of
+          // that body on the client's connection, where it would be read as the next request; an
+          // over-limit answer always ends the connection, however much of the body got here.
+          if (!req.complete || response.statusCode === 413) out.connection = "close";
           res.writeHead(response.statusCode ?? 502, out);
           response.pipe(res);
           response.on("end", resolve);
@@ -85,6 +91,7 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
       upstream.setTimeout(options.timeoutMs, () => upstream.destroy(new Error("upstream timeout")));
       upstream.on("error", () => {
         if (!res.headersSent) {
+          if (!req.complete) res.setHeader("connection", "close");
           sendErrorResponse(
             res,
             ErrorCode.SERVICE_UNAVAILABLE,

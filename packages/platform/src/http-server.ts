@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { GraphQLError } from "graphql";
+import { createCors, type CorsOptions } from "./cors.js";
 import { sendErrorResponse } from "./error-response.js";
 import { ErrorCode, httpStatusFor, isErrorCode } from "./errors.js";
 import { createLifecycle, drainHttpServer, sleep, type DrainOptions, type Lifecycle } from "./graceful-shutdown.js";
@@ -22,6 +23,11 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   /** Prefix routes, e.g. `GET /jobs/`; checked after exact routes. */
   prefixRoutes?: Record<string, RouteHandler>;
   graphqlPath?: string;
+  /**
+   * Lets browser pages on these origins call every route (see cors.ts).
+   * @defaultValue no CORS headers at all: same-origin and non-browser clients only
+   */
+  cors?: CorsOptions;
 }
 
 export class HttpError extends Error {
@@ -75,9 +81,11 @@ function withHttpStatus(error: unknown): unknown {
 
 export function createHttpHandler<TContext extends BaseContext>(options: HttpServerOptions<TContext>) {
   const graphqlPath = options.graphqlPath ?? "/graphql";
+  const cors = options.cors ? createCors(options.cors) : undefined;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://localhost");
     try {
+      if (cors?.(req, res) === "answered") return;
       const route = options.routes?.[`${req.method} ${url.pathname}`];
       if (route) return await route(req, res, url);
       for (const [prefix, handler] of Object.entries(options.prefixRoutes ?? {})) {
@@ -120,7 +128,12 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpSer
       }
     } catch (error) {
       if (res.headersSent) return void res.end();
-      if (error instanceof HttpError) return sendErrorResponse(res, error.code, error.message, { status: error.status });
+      if (error instanceof HttpError) {
+        // The rest of an over-limit body is still on its way and would be read as the next request
+        // on this connection; the connection ends with this answer instead.
+        if (error.status === 413) res.setHeader("connection", "close");
+        return sendErrorResponse(res, error.code, error.message, { status: error.status });
+      }
       // Errors thrown while building the context (e.g. an unverifiable identity) are GraphQLErrors.
       const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
       if (isErrorCode(code) && (code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.SERVICE_UNAVAILABLE))

@@ -5,8 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import { parse } from "graphql";
+import { registerDependencyProbe } from "@agora/platform";
 import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
-import { JobStore } from "@agora/platform/job-store";
+import { JobStore, registerOutboxMetrics } from "@agora/platform/job-store";
 import { createContext, type JobsServices } from "./context.js";
 import { OutboxRelay } from "./outbox/relay.js";
 import { JobQueues } from "./queue/job-queues.js";
@@ -58,6 +59,9 @@ export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: Job
     },
     runtime,
   );
+  // The relay lives here, so its backlog and the Redis it feeds are measured here too.
+  registerOutboxMetrics(server.metrics.registry, runtime.db.primary);
+  registerDependencyProbe(server.metrics.registry, "redis", () => queues.connection.ping());
   if (settings.startRelay ?? true) relay.start();
 
   return {

@@ -16,3 +16,5 @@ export {
   type OutboxEntry,
   type StartedJob,
 } from "./job-store.js";
+export { readOutboxStats, type OutboxStats } from "./job-store.js";
+export { registerOutboxMetrics, type OutboxMetricsOptions } from "./outbox-metrics.js";

@@ -383,3 +383,29 @@ function listWhere(filter: JobListFilter): Prisma.JobWhereInput {
     ...(filter.deadLettered ? { deadLetteredAt: { not: null } } : {}),
   };
 }
+
+/** Outbox and dead-letter figures for /metrics (outbox-metrics.ts). */
+export interface OutboxStats {
+  /** Rows committed but not yet added to BullMQ. */
+  backlog: number;
+  /** Age of the oldest such row; 0 when there is none. */
+  oldestAgeSeconds: number;
+  /** Rows in the dead-letter list. */
+  deadLetters: number;
+}
+
+/** One read-only statement whose filters are indexed, so a scrape stays cheap however large the table. */
+export async function readOutboxStats(db: PrismaClient): Promise<OutboxStats> {
+  const rows = await db.$queryRaw<{ backlog: bigint; oldest_age_seconds: number | null; dead_letters: bigint }[]>`
+    SELECT
+      (SELECT count(*) FROM jobs.jobs WHERE enqueued_at IS NULL AND status = 'PENDING') AS backlog,
+      (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM jobs.jobs
+         WHERE enqueued_at IS NULL AND status = 'PENDING') AS oldest_age_seconds,
+      (SELECT count(*) FROM jobs.jobs WHERE dead_lettered_at IS NOT NULL) AS dead_letters`;
+  const row = rows[0];
+  return {
+    backlog: Number(row?.backlog ?? 0),
+    oldestAgeSeconds: row?.oldest_age_seconds ?? 0,
+    deadLetters: Number(row?.dead_letters ?? 0),
+  };
+}
