@@ -11,13 +11,11 @@
  * Writes bench/results/rate-limit.json and rate-limit.md.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
-import { createServer } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { benchRoot as root, cpuMs, freePort, runLoad, waitReady, type LoadResult } from "./support.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 5);
 // The machine is shared and noisy: several short off/on pairs, the median pair counts.
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -25,14 +23,6 @@ const warmupSec = Number(process.env.BENCH_WARMUP_SEC ?? 2);
 const busyConnections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const query = "{ offers(first: 5) { totalCount } }";
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 // The stand-in subgraph: the gateway's only fetch for `query` is `{offers(first:5){totalCount}}`.
 const stub = createHttpServer((req, res) => {
@@ -77,50 +67,12 @@ async function startGateway(limiting: boolean): Promise<{ url: string; pid: numb
   });
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/health/live`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`gateway (limiting ${limiting}) did not start`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitReady(`${base}/health/live`);
   return { url: `${base}/graphql`, pid: child.pid ?? 0, metricsUrl: `${base}/metrics` };
 }
 
-interface LoadResult {
-  requests: number;
-  errors: number;
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
-function load(url: string, connections: number): Promise<LoadResult> {
-  const config = JSON.stringify({ url, body: JSON.stringify({ query }), connections, durationSec, warmupSec });
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "bench/load.ts"), config], {
-    cwd: root,
-    env: { ...process.env, NODE_OPTIONS: "" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as LoadResult);
-    });
-  });
-}
-
-/** user+system CPU time of a process in ms (clock ticks are 10 ms on Linux). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
+const load = (url: string, connections: number): Promise<LoadResult> =>
+  runLoad({ url, body: JSON.stringify({ query }), connections, durationSec, warmupSec });
 
 async function measure(gateway: { url: string; pid: number }, connections: number) {
   const before = cpuMs(gateway.pid);

@@ -54,7 +54,23 @@ const subgraphMillis = z.string().transform((value, ctx) => {
   return out as Partial<Record<SubgraphName, number>>;
 });
 
+/** Caches (README, "Gateway caches"). */
+export const cacheEnv = {
+  /** Share query plans between gateways through Redis (an in-process LRU stays in front). @defaultValue true */
+  PLAN_CACHE_SHARED: flag(true),
+  /** Plans kept in each gateway's memory. @defaultValue 1000 */
+  PLAN_CACHE_MEMORY_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  /** Lifetime of a plan in Redis after it was last stored. @defaultValue 86400 */
+  PLAN_CACHE_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
+  /** Most-used plans loaded from Redis before a starting gateway reports ready. @defaultValue 200 */
+  PLAN_CACHE_WARMUP_COUNT: z.coerce.number().int().min(0).max(100_000).default(200),
+  /** Automatic persisted queries, shared in Redis. @defaultValue true */
+  APQ_ENABLED: flag(true),
+  /** Lifetime of a persisted query in Redis. @defaultValue 86400 */
+  APQ_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
+};
 export const gatewayEnv = {
+  ...cacheEnv,
   NODE_ENV: commonEnv.NODE_ENV,
   LOG_LEVEL: commonEnv.LOG_LEVEL,
   INTERNAL_SECRET: commonEnv.INTERNAL_SECRET,

@@ -31,6 +31,7 @@ import { requestSignal, withRequestSignal } from "./http/request-signal.js";
 import { createGatewayRoutes } from "./http/routes.js";
 import { gatewayPlugins } from "./plugins/index.js";
 import { operationResolutionPlugin } from "./plugins/operation-resolution.js";
+import { createGatewayCaches } from "./caching/index.js";
 
 export const defaultSupergraphPath = join(dirname(fileURLToPath(import.meta.url)), "..", "supergraph.graphql");
 
@@ -48,6 +49,7 @@ export async function createGateway(
   const urls: Record<string, string> = subgraphUrls(config);
   const development = config.NODE_ENV === "development";
   const metrics = createMetrics("gateway");
+  const caches = createGatewayCaches(config, supergraphSdl, metrics.registry, log);
   const fetchMetrics = createSubgraphFetchMetrics(metrics.registry);
   const breakers = createSubgraphBreakers(
     Object.keys(urls),
@@ -63,6 +65,7 @@ export async function createGateway(
   });
   const gateway = new ApolloGateway({
     supergraphSdl,
+    queryPlannerConfig: caches.queryPlannerConfig,
     buildService: ({ name, url }) => {
       const breaker = breakers.get(name);
       if (!breaker) throw new Error(`The supergraph names a subgraph "${name}" the gateway has no URL for.`);
@@ -86,6 +89,7 @@ export async function createGateway(
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
+    persistedQueries: caches.persistedQueries,
     // index.ts owns SIGTERM/SIGINT (onTerminationSignal); Apollo's own would race the drain.
     stopOnTerminationSignals: false,
     formatError: createFormatError({ exposeDetails: development, onInternalError: (error) => log.error({ err: error }, "internal error") }),
@@ -93,6 +97,7 @@ export async function createGateway(
     plugins: [metricsPlugin<GatewayContext>(metrics), operationResolutionPlugin<GatewayContext>(), ...limits.plugins],
   });
   await apollo.start();
+  await caches.warmUp();
 
   const accessTokens = accessTokenSettings(config);
   const clientIp = clientIpResolver(config.TRUSTED_PROXIES, config.TRUSTED_PROXY_HEADER);
@@ -133,6 +138,7 @@ export async function createGateway(
       log,
       async () => {
         await apollo.stop();
+        await caches.close();
         redis.disconnect();
       },
       drain,

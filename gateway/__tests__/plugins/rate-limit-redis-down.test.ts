@@ -5,7 +5,7 @@
  * gateway, pointed at a port where nothing ever listened, is configured the other way round.
  */
 import { startStack, type Stack } from "../support/stack.js";
-import { eventually, throwawayRedis, unusedPort, type ThrowawayRedis } from "../support/redis-server.js";
+import { eventually, throwawayRedis, unusedPort, type ThrowawayRedis } from "@agora/platform/testing";
 
 let redis: ThrowawayRedis;
 let stack: Stack;

@@ -122,6 +122,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       REDIS_URL: testRedisUrl(),
       REDIS_KEY_PREFIX: keyPrefix,
       RATE_LIMIT_ENABLED: "false",
+      // One plan in memory: nearly every execution in the e2e suite runs a plan read back from Redis.
+      PLAN_CACHE_MEMORY_ENTRIES: "1",
       ...options.gatewayEnv,
       ...env,
     });

@@ -88,6 +88,12 @@ export function createFormatError(options: { exposeDetails: boolean; onInternalE
       const { stacktrace: _ignored, ...extensions } = formatted.extensions ?? {};
       return options.exposeDetails ? formatted : { ...formatted, extensions };
     }
+    // Apollo refuses some requests with a bare 4xx error and no code (e.g. "provided sha does not
+    // match query"): the client's mistake, so say so instead of hiding it as our failure.
+    const status = (error as { extensions?: { http?: { status?: number } } } | undefined)?.extensions?.http?.status;
+    if (status && status >= 400 && status < 500) {
+      return { message: formatted.message, extensions: { code: ErrorCode.BAD_REQUEST } };
+    }
     options.onInternalError?.(unwrapResolverError(error));
     if (options.exposeDetails) return { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.INTERNAL_SERVER_ERROR } };
     return {

@@ -101,17 +101,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
-/** Waits until `check` returns a truthy value (polling); fails with `what` after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T> | T, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Every file under `dir` (dot-files included), relative to it. */
 export async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
@@ -119,3 +108,5 @@ export async function listFiles(dir: string): Promise<string[]> {
 }
 
 export const jobFields = "id type status progress priority attempts input result error requestedBy { id } createdAt startedAt finishedAt";
+
+export { eventually } from "@agora/platform/testing";

@@ -26,11 +26,15 @@ export async function eventually<T>(check: () => Promise<T> | T, what: string, t
 
 export interface ThrowawayRedis {
   url: string;
+  /** True while the server this test started is running. */
+  readonly running: boolean;
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops the server (SIGTERM by default; SIGKILL for an abrupt loss) and waits for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function throwawayRedis(): Promise<ThrowawayRedis> {
+/** `args`: extra redis-server arguments, e.g. `["--maxmemory-policy", "allkeys-lru"]`. */
+export async function throwawayRedis(args: string[] = []): Promise<ThrowawayRedis> {
   const port = await unusedPort();
   const url = `redis://127.0.0.1:${port}`;
   let running: { child: ChildProcess; exited: Promise<void> } | null = null;
@@ -48,17 +52,20 @@ export async function throwawayRedis(): Promise<ThrowawayRedis> {
   };
   return {
     url,
+    get running() {
+      return running !== null;
+    },
     async start() {
-      const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+      const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...args], {
         stdio: "ignore",
       });
       running = { child, exited: new Promise<void>((resolve) => child.once("exit", () => resolve())) };
       await eventually(answers, `redis-server on port ${port}`);
     },
-    async stop() {
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
       if (!running) return;
       const { child, exited } = running;
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
       running = null;
     },
