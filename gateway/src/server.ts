@@ -12,24 +12,25 @@ import {
   createFormatError,
   createHttpHandler,
   createMetrics,
-  describeDependencyFailure,
+  createRedis,
   createSubgraphFetchMetrics,
   instrumentSubgraphFetch,
   metricsPlugin,
-  ErrorCode,
-  sendErrorResponse,
-  sendJson,
   serveHandler,
   type Logger,
-  type RouteHandler,
   type RunningServer,
 } from "@agora/platform";
-import { AuthenticatedDataSource } from "./authenticated-data-source.js";
-import { corsOptions, subgraphUrls, type GatewayConfig } from "./config.js";
+import { Counter } from "prom-client";
+import { corsOptions, subgraphTimeoutMs, subgraphUrls, type GatewayConfig } from "./config.js";
 import { clientIpResolver, createGatewayContext, type GatewayContext } from "./context.js";
+import { AuthenticatedDataSource } from "./datasource/authenticated-data-source.js";
+import { createSubgraphBreakers } from "./datasource/subgraph-breaker.js";
+import { createSubgraphFetch } from "./datasource/subgraph-fetch.js";
+import { createReadiness } from "./http/readiness.js";
+import { requestSignal, withRequestSignal } from "./http/request-signal.js";
+import { createGatewayRoutes } from "./http/routes.js";
 import { gatewayPlugins } from "./plugins/index.js";
 import { operationResolutionPlugin } from "./plugins/operation-resolution.js";
-import { createRestProxy } from "./rest-proxy.js";
 import { createGatewayCaches } from "./caching/index.js";
 
 export const defaultSupergraphPath = join(dirname(fileURLToPath(import.meta.url)), "..", "supergraph.graphql");
@@ -40,44 +41,48 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** Outside development the report names subgraphs and states only; URLs and error text go to the log. */
-async function checkReady(urls: Record<string, string>, timeoutMs: number, exposeDetails: boolean, log: Logger) {
-  const results = await Promise.all(
-    Object.entries(urls).map(async ([name, url]) => {
-      const healthUrl = url.replace(/\/graphql$/, "") + "/health/ready";
-      const where = exposeDetails ? { url: healthUrl } : {};
-      try {
-        const response = await fetch(healthUrl, { signal: AbortSignal.timeout(timeoutMs) });
-        return { name, ...where, ready: response.ok, status: response.status };
-      } catch (error) {
-        log.warn({ err: error, subgraph: name, url: healthUrl }, "subgraph readiness check failed");
-        const { state, detail } = describeDependencyFailure(error, exposeDetails);
-        return { name, ...where, ready: false, state, ...(detail === undefined ? {} : { error: detail }) };
-      }
-    }),
-  );
-  return { ready: results.every((r) => r.ready), subgraphs: results };
-}
-
 export async function createGateway(
   config: GatewayConfig,
   log: Logger,
   supergraphSdl = readFileSync(defaultSupergraphPath, "utf8"),
 ): Promise<Gateway> {
-  const urls = subgraphUrls(config);
+  const urls: Record<string, string> = subgraphUrls(config);
   const development = config.NODE_ENV === "development";
   const metrics = createMetrics("gateway");
   const caches = createGatewayCaches(config, supergraphSdl, metrics.registry, log);
   const fetchMetrics = createSubgraphFetchMetrics(metrics.registry);
+  const breakers = createSubgraphBreakers(
+    Object.keys(urls),
+    { failureThreshold: config.BREAKER_FAILURE_THRESHOLD, halfOpenAfterMs: config.BREAKER_HALF_OPEN_AFTER_MS },
+    metrics.registry,
+    log,
+  );
+  const retries = new Counter({
+    name: "agora_gateway_subgraph_retries_total",
+    help: "Subgraph queries sent again because their connection failed before anything was sent",
+    labelNames: ["subgraph"],
+    registers: [metrics.registry],
+  });
   const gateway = new ApolloGateway({
     supergraphSdl,
     queryPlannerConfig: caches.queryPlannerConfig,
-    buildService: ({ name, url }) =>
-      instrumentSubgraphFetch(
+    buildService: ({ name, url }) => {
+      const breaker = breakers.get(name);
+      if (!breaker) throw new Error(`The supergraph names a subgraph "${name}" the gateway has no URL for.`);
+      const timeoutMs = subgraphTimeoutMs(config, name);
+      const subgraphFetch = createSubgraphFetch({
+        service: name,
+        timeoutMs,
+        connectRetries: config.SUBGRAPH_CONNECT_RETRIES,
+        breaker,
+        onRetry: () => retries.inc({ subgraph: name }),
+      });
+      return instrumentSubgraphFetch(
         name,
-        new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, config.SUBGRAPH_TIMEOUT_MS),
+        new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, timeoutMs, subgraphFetch),
         fetchMetrics,
-      ),
+      );
+    },
   });
   // Landing page, operation limits, rate limiting and the production settings that go with them.
   const limits = gatewayPlugins(config, { registry: metrics.registry, log });
@@ -96,49 +101,45 @@ export async function createGateway(
 
   const accessTokens = accessTokenSettings(config);
   const clientIp = clientIpResolver(config.TRUSTED_PROXIES, config.TRUSTED_PROXY_HEADER);
-  const jobsBase = config.JOBS_URL.replace(/\/graphql$/, "");
-  const jobsProxy = createRestProxy({
-    targetBaseUrl: jobsBase,
-    serviceName: "jobs",
+  // Lazy and quiet: the gateway serves without Redis; readiness only reports it.
+  const redis = createRedis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  redis.on("error", () => undefined);
+  const readiness = createReadiness({
+    subgraphs: urls,
+    breakers,
+    critical: config.CRITICAL_SUBGRAPHS,
+    probeTimeoutMs: config.READINESS_PROBE_TIMEOUT_MS,
+    redis,
+    exposeDetails: development,
+    log,
+  });
+  const { routes, prefixRoutes } = createGatewayRoutes({
+    readiness,
+    metrics,
+    jobsBaseUrl: config.JOBS_URL.replace(/\/graphql$/, ""),
     accessTokens,
     internalSecret: config.INTERNAL_SECRET,
-    bodyLimitBytes: config.UPLOAD_PROXY_LIMIT_BYTES,
-    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    uploadLimitBytes: config.UPLOAD_PROXY_LIMIT_BYTES,
+    timeoutMs: subgraphTimeoutMs(config, "jobs"),
   });
-  const routes: Record<string, RouteHandler> = {
-    "GET /health/live": (_req, res) => sendJson(res, 200, { status: "ok", service: "gateway" }),
-    "GET /health/ready": async (_req, res) => {
-      const report = await checkReady(urls, 2000, development, log);
-      if (report.ready) return sendJson(res, 200, { status: "ready", ...report });
-      const down = report.subgraphs.filter((s) => !s.ready).map((s) => s.name);
-      sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, `Not ready: the ${down.join(", ")} subgraph did not answer ready.`, {
-        details: { status: "unavailable", ...report },
-      });
-    },
-    "GET /metrics": (_req, res) => metrics.serve(res),
-    "POST /upload": jobsProxy,
-  };
   const handler = createHttpHandler<GatewayContext>({
     apollo,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     cors: corsOptions(config),
     routes,
-    prefixRoutes: {
-      "GET /jobs/": jobsProxy,
-      "GET /files/": jobsProxy,
-      "GET /admin/queues": jobsProxy,
-    },
-    context: (req) => createGatewayContext(req, accessTokens, clientIp),
+    prefixRoutes,
+    context: async (req) => Object.assign(await createGatewayContext(req, accessTokens, clientIp), { signal: requestSignal(req) }),
   });
   const drain = { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS };
   return {
     apollo,
     ...serveHandler(
-      handler,
+      withRequestSignal(handler),
       log,
       async () => {
         await apollo.stop();
         await caches.close();
+        redis.disconnect();
       },
       drain,
     ),

@@ -40,6 +40,7 @@ let output = "";
 let secretsDir: string;
 let storageDir: string;
 let gatewayPort: number;
+let publicPort: number;
 
 afterAll(async () => {
   if (start && start.exitCode === null && start.signalCode === null) {
@@ -55,6 +56,7 @@ it("pnpm start with no configuration generates its own secrets and listens on lo
   secretsDir = await mkdtemp(join(tmpdir(), "agora-start-secrets-"));
   storageDir = await mkdtemp(join(tmpdir(), "agora-start-storage-"));
   gatewayPort = await freePort();
+  publicPort = await freePort();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -69,6 +71,10 @@ it("pnpm start with no configuration generates its own secrets and listens on lo
     SEED_OFFERS: "3",
     SEED_REVIEWS_PER_OFFER: "1",
     GATEWAY_PORT: String(gatewayPort),
+    // Where clients connect: HAProxy in front of both gateways when it is installed, else the one gateway.
+    PUBLIC_PORT: String(publicPort),
+    GATEWAY_SECONDARY_PORT: String(await freePort()),
+    HAPROXY_STATS_PORT: String(await freePort()),
     USERS_PORT: String(await freePort()),
     OFFERS_PORT: String(await freePort()),
     REVIEWS_PORT: String(await freePort()),
@@ -98,7 +104,7 @@ it("pnpm start with no configuration generates its own secrets and listens on lo
   expect(stored).not.toContain(devSecret);
 
   // An ADMIN token minted with the public development secret is worthless here…
-  const url = `http://127.0.0.1:${gatewayPort}/graphql`;
+  const url = `http://127.0.0.1:${publicPort}/graphql`;
   const forged = await issueAccessToken(
     { userId: "00000000-0000-4000-8000-000000000000", role: "ADMIN" },
     { secret: devSecret, issuer: "agora-users", audience: "agora-api", ttlSeconds: 900 },
@@ -116,10 +122,15 @@ it("pnpm start with no configuration generates its own secrets and listens on lo
   const me = await graphqlRequest<{ me: { email: string } }>(url, "{ me { email } }", undefined, { authorization: `Bearer ${token}` });
   expect(me.data?.me.email).toBe("alice@agora.test");
 
-  // Loopback only: the gateway answers on 127.0.0.1 and refuses this machine's other addresses.
-  expect(await accepts("127.0.0.1", gatewayPort)).toBe(true);
+  // Loopback only: the public entry answers on 127.0.0.1 and refuses this machine's other addresses.
+  expect(await accepts("127.0.0.1", publicPort)).toBe(true);
   const external = Object.values(networkInterfaces())
     .flat()
     .find((address) => address && address.family === "IPv4" && !address.internal);
-  if (external) expect(await accepts(external.address, gatewayPort)).toBe(false);
+  if (external) expect(await accepts(external.address, publicPort)).toBe(false);
+  // So do the gateways behind HAProxy, when it runs.
+  if (output.includes("HAProxy :")) {
+    expect(await accepts("127.0.0.1", gatewayPort)).toBe(true);
+    if (external) expect(await accepts(external.address, gatewayPort)).toBe(false);
+  }
 }, 180_000);

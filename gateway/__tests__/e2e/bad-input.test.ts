@@ -229,12 +229,12 @@ describe("health and dependencies", () => {
 
   it("names a subgraph that is down, with where it was looked for (runs last: stops reviews)", async () => {
     await stack.subgraphs.reviews.stop();
+    // reviews is not critical: the gateway is degraded but still serves (see tier/resilience.test.ts).
     const ready = await fetch(`${base()}/health/ready`);
-    expect(ready.status).toBe(503);
+    expect(ready.status).toBe(200);
     const report = (await ready.json()) as any;
-    expect(errorCode(report)).toBe("SERVICE_UNAVAILABLE");
-    expect(report.errors[0].message).toMatch(/reviews/);
-    expect(report.errors[0].extensions.subgraphs.find((s: any) => s.name === "reviews").ready).toBe(false);
+    expect(report.status).toBe("degraded");
+    expect(report.subgraphs.reviews).toMatchObject({ state: "down", critical: false });
 
     const response = await stack.query(`{ offers(first: 1) { edges { node { title rating { count } } } } }`);
     const error = response.errors?.find((e) => e.extensions?.code === "SERVICE_UNAVAILABLE");

@@ -51,7 +51,10 @@ export interface StackOptions {
    * so which database served a read is observable), with read-your-writes marks in Redis.
    */
   replica?: boolean;
-  /** Extra gateway configuration, e.g. `RATE_LIMIT_*`; rate limiting is off unless this turns it on. */
+  /**
+   * Extra gateway configuration as environment variables, e.g. `RATE_LIMIT_*` (rate limiting is off
+   * unless this turns it on) or `BREAKER_FAILURE_THRESHOLD`.
+   */
   gatewayEnv?: Record<string, string>;
 }
 

@@ -7,7 +7,7 @@
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { identityHeader, sendErrorResponse, signIdentity, ErrorCode, type AccessTokenSettings, type RouteHandler } from "@agora/platform";
-import { identityFromRequest } from "./context.js";
+import { identityFromRequest } from "../context.js";
 
 const hopByHop = new Set([
   "connection",
