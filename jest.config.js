@@ -23,6 +23,8 @@ export default {
     project("jobs", "<rootDir>/subgraphs/jobs"),
     project("gateway", "<rootDir>/gateway"),
     project("workers", "<rootDir>/workers"),
+    project("scripts", "<rootDir>/scripts"),
+    project("infra", "<rootDir>/infra"),
   ],
   globalSetup: "<rootDir>/packages/platform/src/testing/global-setup.mjs",
   globalTeardown: "<rootDir>/packages/platform/src/testing/global-teardown.mjs",

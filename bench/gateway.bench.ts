@@ -14,15 +14,13 @@
  * bench/results/gateway.json and gateway.md.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 import { applyMigrations } from "@agora/prisma/migrations";
 import { ensureDatabase } from "@agora/prisma/ensure-database";
+import { benchRoot as root, cpuMs, freePort, rssKb, runLoad, waitReady, type LoadResult } from "./support.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora_bench";
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 15);
@@ -31,14 +29,6 @@ const warmupSec = Number(process.env.BENCH_WARMUP_SEC ?? 3);
 const federatedQuery =
   "{ offers(first: 5) { totalCount edges { node { title price { amount currency } seller { displayName } rating { average count } reviews(first: 3) { edges { node { rating author { displayName } } } } } } } }";
 const offersOnlyQuery = "{ offers(first: 5) { totalCount edges { node { id title price { amount currency } category createdAt } } } }";
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 const build = spawnSync(process.execPath, ["--import", "tsx", join(root, "scripts/build.ts")], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) throw new Error("pnpm build failed");
@@ -70,56 +60,9 @@ function start(packageDir: string, env: Record<string, string>, runtime: "compil
 const stopAll = () => children.forEach((c) => c.kill("SIGTERM"));
 process.on("exit", stopAll);
 
-async function waitReady(url: string, timeoutMs = 60_000, pollMs = 250) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-  throw new Error(`${url} did not become ready`);
-}
-
-/** user+system CPU time of a process in ms (from /proc; clock ticks are 10 ms on Linux). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssKb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-}
-
-interface LoadResult {
-  requests: number;
-  errors: number;
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
-/** Runs bench/load.ts in its own process (asynchronously, so the RSS sampler keeps ticking). */
-function load(url: string, query: string): Promise<LoadResult> {
-  const config = JSON.stringify({ url, body: JSON.stringify({ query }), connections, durationSec, warmupSec });
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "bench/load.ts"), config], {
-    cwd: root,
-    env: { ...process.env, NODE_OPTIONS: "" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      resolve(JSON.parse(stdout.trim().split("\n").at(-1)!) as LoadResult);
-    });
-  });
-}
+/** Runs one load in its own process (see support.ts). */
+const load = (url: string, query: string): Promise<LoadResult> =>
+  runLoad({ url, body: JSON.stringify({ query }), connections, durationSec, warmupSec });
 
 // 1. Data
 await ensureDatabase(databaseUrl);
@@ -166,6 +109,8 @@ async function startGateway(port: number, runtime: "compiled" | "tsx") {
     "gateway",
     {
       GATEWAY_PORT: String(port),
+      // One address sending at full speed would be rate limited; the limiter has its own benchmark.
+      RATE_LIMIT_ENABLED: "false",
       USERS_URL: subgraphUrl("users"),
       OFFERS_URL: subgraphUrl("offers"),
       REVIEWS_URL: subgraphUrl("reviews"),

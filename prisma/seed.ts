@@ -3,7 +3,8 @@
  * into an empty database. Refuses to write into a database that already has users unless
  * SEED_FORCE=1 (which first deletes the demo tables' rows).
  */
-import { createDatabase } from "@agora/platform";
+import { createDatabase } from "@agora/platform/database";
+import { rebuildVocabulary } from "@agora/offers/search";
 import { hashPassword } from "@agora/users/password";
 import { loadSeedConfig } from "@agora/prisma/database-url";
 import { demoAccounts, demoPassword, seedDatabase } from "@agora/prisma/seed-data";
@@ -27,7 +28,7 @@ try {
       process.exit(0);
     }
     await db.primary.$executeRawUnsafe(
-      "TRUNCATE users.users, users.refresh_tokens, offers.offers, reviews.reviews, reviews.offer_ratings, jobs.jobs, jobs.offer_images, jobs.analytics_events, jobs.offer_daily_stats",
+      "TRUNCATE users.users, users.refresh_tokens, offers.offers, offers.search_changes, offers.search_words, reviews.reviews, reviews.offer_ratings, jobs.jobs, jobs.offer_images, jobs.analytics_events, jobs.offer_daily_stats",
     );
   }
   const passwordHash = await hashPassword(demoPassword);
@@ -43,9 +44,12 @@ try {
       last = step;
     },
   });
+  // Seeded rows bypass the offers API, so the typo-tolerance vocabulary is built here in one pass.
+  const words = await rebuildVocabulary(db.primary);
   console.log(
-    `Seeded ${result.users} users, ${result.offers} offers, ${result.reviews} reviews in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+    `Seeded ${result.users} users, ${result.offers} offers, ${result.reviews} reviews (${words} search words) in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
   );
+  if (process.env.ELASTICSEARCH_URL) console.log("Elasticsearch is configured: run `pnpm search:reindex` to index the seeded offers.");
   console.log(`Demo accounts (password "${demoPassword}"): ${demoAccounts.map((a) => `${a.email} (${a.role})`).join(", ")}`);
 } finally {
   await db.disconnect();

@@ -23,7 +23,7 @@ const units: { from: string; out: string; only?: string[] }[] = [
   { from: "subgraphs/jobs/src", out: "subgraphs/jobs/dist" },
   { from: "workers/src", out: "workers/dist" },
   { from: "gateway/src", out: "gateway/dist" },
-  { from: "scripts", out: "scripts/dist", only: ["start.ts", "local-secrets.ts", "workspace-root.ts"] },
+  { from: "scripts", out: "scripts/dist", only: ["start.ts", "local-environment.ts", "workspace-root.ts", "local-prometheus.ts"] },
 ];
 
 const swcOptions: Options = {

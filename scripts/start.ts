@@ -1,16 +1,22 @@
 /**
  * `pnpm start`: the whole platform on one machine with demo data.
  * Checks PostgreSQL and Redis, migrates, seeds an empty database, starts the four subgraphs, the
- * worker pool and the gateway as child processes, waits until the gateway reports every subgraph
- * ready, prints where to go, and stops everything cleanly on Ctrl-C.
+ * worker pool and the gateway tier as child processes, waits until it reports every subgraph
+ * ready, prints where to go, and stops everything cleanly on Ctrl-C. The gateway tier is HAProxy
+ * on :4000 in front of a primary (:4001) and a secondary (:4002) gateway when HAProxy is
+ * installed, as in production; otherwise one gateway on :4000, and it says so.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { applyMigrations } from "@agora/prisma/migrations";
 import { ensureDatabase } from "@agora/prisma/ensure-database";
+import { prepareLocalEnvironment } from "./local-environment.js";
+import { startLocalPrometheus } from "./local-prometheus.js";
 import { workspaceRoot } from "./workspace-root.js";
 
 const root = workspaceRoot();
@@ -26,9 +32,24 @@ function entry(packageDir: string, file = "index"): string[] {
     : ["--import", "tsx", join(root, packageDir, "src", `${file}.ts`)];
 }
 const env = process.env;
+try {
+  prepareLocalEnvironment(root, env);
+} catch (error) {
+  fail((error as Error).message);
+}
 const databaseUrl = env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const gatewayPort = Number(env.GATEWAY_PORT ?? 4001);
+/** Where clients connect: HAProxy when installed, otherwise the only gateway. */
+const publicPort = Number(env.PUBLIC_PORT ?? 4000);
+const gatewayPorts = { primary: Number(env.GATEWAY_PORT ?? 4001), secondary: Number(env.GATEWAY_SECONDARY_PORT ?? 4002) };
+const haproxyStatsPort = Number(env.HAPROXY_STATS_PORT ?? 8404);
+/** HAProxy's runtime API socket for this run; HAProxy leaves it behind when stopped. */
+const haproxySocket = join(tmpdir(), `agora-haproxy-${process.pid}.sock`);
+const haproxyWanted = env.START_HAPROXY !== "0";
+/** On PATH, or where Debian puts it (/usr/sbin is not on every user's PATH). */
+const haproxyBinary = haproxyWanted
+  ? ["haproxy", "/usr/sbin/haproxy", "/usr/local/sbin/haproxy"].find((c) => spawnSync(c, ["-v"], { stdio: "ignore" }).status === 0)
+  : undefined;
 /** Each subgraph reads PORT; `pnpm start` takes one variable per service and hands it on. */
 const ports = {
   users: Number(env.USERS_PORT ?? 4101),
@@ -91,8 +112,21 @@ async function databaseIsEmpty(): Promise<boolean> {
 const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
 
-function startService(name: string, packageDir: string, extraEnv: Record<string, string> = {}) {
-  const child = spawn(process.execPath, entry(packageDir), {
+interface ProcessOptions {
+  /**
+   * Start the process again when it exits on its own, instead of stopping the platform: the
+   * gateways behind HAProxy, whose whole point is that losing one costs clients nothing.
+   * @defaultValue false
+   */
+  restart?: boolean;
+}
+
+function startService(name: string, packageDir: string, extraEnv: Record<string, string> = {}, options: ProcessOptions = {}) {
+  startProcess(name, process.execPath, entry(packageDir), extraEnv, options);
+}
+
+function startProcess(name: string, command: string, args: string[], extraEnv: Record<string, string> = {}, options: ProcessOptions = {}) {
+  const child = spawn(command, args, {
     cwd: root,
     env: { ...env, NODE_OPTIONS: "", ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
@@ -104,10 +138,20 @@ function startService(name: string, packageDir: string, extraEnv: Record<string,
     });
   }
   child.on("exit", (code, signal) => {
-    if (!stopping) {
-      console.error(`\n✖ ${name} exited (${signal ?? `code ${code}`}); stopping the platform.`);
-      void stopAll(1);
+    if (stopping) return;
+    if (options.restart) {
+      console.error(
+        `\n✖ ${name} exited (${signal ?? `code ${code}`}); HAProxy sends its requests to the other gateway; restarting it in 1 s.`,
+      );
+      const index = children.findIndex((c) => c.child === child);
+      if (index >= 0) children.splice(index, 1);
+      setTimeout(() => {
+        if (!stopping) startProcess(name, command, args, extraEnv, options);
+      }, 1000);
+      return;
     }
+    console.error(`\n✖ ${name} exited (${signal ?? `code ${code}`}); stopping the platform.`);
+    void stopAll(1);
   });
   children.push({ name, child });
 }
@@ -126,8 +170,9 @@ function stopChild(child: ChildProcess, killAfterMs: number): Promise<void> {
 }
 
 /**
- * Stops the platform from the front to the back: the gateway first (so no new request reaches a
- * subgraph that is going away), then the subgraphs, the workers last (they finish their active jobs).
+ * Stops the platform from the front to the back: HAProxy and the gateways first (so no new request
+ * reaches a subgraph that is going away), then the subgraphs, the workers last (they finish their
+ * active jobs).
  * Each group gets longer than its own drain or shutdown timeout before SIGKILL.
  */
 async function stopAll(exitCode = 0) {
@@ -136,23 +181,24 @@ async function stopAll(exitCode = 0) {
   console.log("\nStopping Agora…");
   const httpDrainMs = Number(env.SHUTDOWN_DELAY_MS ?? 0) + Number(env.SHUTDOWN_GRACE_MS ?? 10_000);
   const order: { group: (name: string) => boolean; killAfterMs: number }[] = [
-    { group: (name) => name.startsWith("gateway"), killAfterMs: httpDrainMs + 5_000 },
-    { group: (name) => !name.startsWith("gateway") && !name.startsWith("worker"), killAfterMs: httpDrainMs + 5_000 },
+    { group: (name) => name.startsWith("gateway") || name === "haproxy", killAfterMs: httpDrainMs + 5_000 },
+    { group: (name) => !name.startsWith("gateway") && name !== "haproxy" && !name.startsWith("worker"), killAfterMs: httpDrainMs + 5_000 },
     { group: (name) => name.startsWith("worker"), killAfterMs: Number(env.WORKER_SHUTDOWN_TIMEOUT_MS ?? 25_000) + 10_000 },
   ];
   for (const { group, killAfterMs } of order) {
     await Promise.all(children.filter(({ name }) => group(name)).map(({ child }) => stopChild(child, killAfterMs)));
   }
+  rmSync(haproxySocket, { force: true });
   console.log("Stopped.");
   process.exit(exitCode);
 }
 
-async function waitForGateway(timeoutMs: number) {
+async function waitForGateway(port: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline && !stopping) {
     try {
-      const response = await fetch(`http://127.0.0.1:${gatewayPort}/health/ready`);
+      const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
       if (response.ok) return;
       last = await response.text();
     } catch (error) {
@@ -160,7 +206,7 @@ async function waitForGateway(timeoutMs: number) {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  console.error(`\n✖ The gateway did not become ready within ${timeoutMs / 1000} s. Last answer: ${last}\n`);
+  console.error(`\n✖ The gateway on :${port} did not become ready within ${timeoutMs / 1000} s. Last answer: ${last}\n`);
   await stopAll(1);
 }
 
@@ -191,27 +237,63 @@ startService("reviews", "subgraphs/reviews", {
 });
 startService("jobs", "subgraphs/jobs", {
   PORT: String(ports.jobs),
-  PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${gatewayPort}`,
+  PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${publicPort}`,
 });
 for (let i = 0; i < workerCount; i++) {
   startService(`worker-${i + 1}`, "workers", { WORKER_HEALTH_PORT: String(Number(env.WORKER_HEALTH_PORT ?? 4110) + i) });
 }
-startService("gateway", "gateway", {
-  GATEWAY_PORT: String(gatewayPort),
+const gatewayEnv = {
   USERS_URL: env.USERS_URL ?? localUrl(ports.users),
   OFFERS_URL: env.OFFERS_URL ?? localUrl(ports.offers),
   REVIEWS_URL: env.REVIEWS_URL ?? localUrl(ports.reviews),
   JOBS_URL: env.JOBS_URL ?? localUrl(ports.jobs),
-});
-await waitForGateway(Number(env.START_TIMEOUT_MS ?? 90_000));
+};
+const startTimeoutMs = Number(env.START_TIMEOUT_MS ?? 90_000);
+if (haproxyBinary) {
+  // Behind HAProxy the gateways take the client address from X-Forwarded-For, from HAProxy only,
+  // and a stopping gateway keeps serving until HAProxy's checks have taken it out (see haproxy.cfg).
+  const behindProxy = {
+    ...gatewayEnv,
+    TRUSTED_PROXIES: env.TRUSTED_PROXIES ?? "127.0.0.1",
+    SHUTDOWN_DELAY_MS: env.SHUTDOWN_DELAY_MS ?? "1000",
+  };
+  startService("gateway-1", "gateway", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.primary) }, { restart: true });
+  startService("gateway-2", "gateway", { ...behindProxy, GATEWAY_PORT: String(gatewayPorts.secondary) }, { restart: true });
+  await Promise.all([waitForGateway(gatewayPorts.primary, startTimeoutMs), waitForGateway(gatewayPorts.secondary, startTimeoutMs)]);
+  // The same configuration file as in Docker; only the addresses differ (see its header).
+  startProcess("haproxy", haproxyBinary, ["-db", "-f", join(root, "infra/haproxy/haproxy.cfg")], {
+    // The public entry binds where the gateways would (127.0.0.1 unless GATEWAY_HOST says otherwise).
+    HAPROXY_BIND: `${env.GATEWAY_HOST ?? "127.0.0.1"}:${publicPort}`,
+    GATEWAY_PRIMARY: `127.0.0.1:${gatewayPorts.primary}`,
+    GATEWAY_SECONDARY: `127.0.0.1:${gatewayPorts.secondary}`,
+    HAPROXY_STATS_BIND: `127.0.0.1:${haproxyStatsPort}`,
+    HAPROXY_STATS_SOCKET: haproxySocket,
+  });
+  await waitForGateway(publicPort, startTimeoutMs);
+} else {
+  console.log(
+    haproxyWanted
+      ? `HAProxy is not installed: running one gateway on :${publicPort} instead of HAProxy in front of a primary and a secondary\n` +
+          `(apt-get install haproxy for the full gateway tier).`
+      : `START_HAPROXY=0: running one gateway on :${publicPort}.`,
+  );
+  startService("gateway", "gateway", { ...gatewayEnv, GATEWAY_PORT: String(publicPort) });
+  await waitForGateway(publicPort, startTimeoutMs);
+}
 
-const endpoint = `http://127.0.0.1:${gatewayPort}/graphql`;
+const endpoint = `http://127.0.0.1:${publicPort}/graphql`;
+const tier = haproxyBinary
+  ? `  Gateway tier:                         HAProxy :${publicPort} → primary :${gatewayPorts.primary}, secondary :${gatewayPorts.secondary}
+  HAProxy stats:                        http://127.0.0.1:${haproxyStatsPort}/stats
+`
+  : `  Gateway tier:                         one gateway on :${publicPort} (HAProxy not running)
+`;
 console.log(`
 ✔ Agora is running.
 
   GraphQL endpoint and Apollo Sandbox:  ${endpoint}
-  Health:                               http://127.0.0.1:${gatewayPort}/health/ready
-
+  Health:                               http://127.0.0.1:${publicPort}/health/ready
+${tier}
   Try this federated query (in Sandbox, or with curl):
 
   curl -s ${endpoint} -H 'content-type: application/json' \\
@@ -220,3 +302,9 @@ console.log(`
   Demo login: alice@agora.test / agora-demo-password   (admin@agora.test is an admin)
   Press Ctrl-C to stop.
 `);
+await startLocalPrometheus({
+  // Each gateway's own /metrics (HAProxy's frontend would hand the scrape to either of them).
+  gatewayPorts: haproxyBinary ? [gatewayPorts.primary, gatewayPorts.secondary] : [publicPort],
+  subgraphPorts: ports,
+  workerPorts: Array.from({ length: workerCount }, (_, i) => Number(env.WORKER_HEALTH_PORT ?? 4110) + i),
+});

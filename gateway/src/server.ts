@@ -9,25 +9,30 @@ import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import type { GraphQLSchema } from "graphql";
 import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from "@apollo/server/plugin/landingPage/default";
-import {
   accessTokenSettings,
   createFormatError,
   createHttpHandler,
   createMetrics,
+  createRedis,
+  createSubgraphFetchMetrics,
+  instrumentSubgraphFetch,
   metricsPlugin,
-  sendJson,
   serveHandler,
   type Logger,
-  type RouteHandler,
   type RunningServer,
 } from "@agora/platform";
-import { AuthenticatedDataSource } from "./authenticated-data-source.js";
-import { subgraphUrls, type GatewayConfig } from "./config.js";
-import { createGatewayContext, type GatewayContext } from "./context.js";
-import { createRestProxy } from "./rest-proxy.js";
+import { Counter } from "prom-client";
+import { corsOptions, subgraphTimeoutMs, subgraphUrls, type GatewayConfig } from "./config.js";
+import { clientIpResolver, createGatewayContext, type GatewayContext } from "./context.js";
+import { AuthenticatedDataSource } from "./datasource/authenticated-data-source.js";
+import { createSubgraphBreakers } from "./datasource/subgraph-breaker.js";
+import { createSubgraphFetch } from "./datasource/subgraph-fetch.js";
+import { createReadiness } from "./http/readiness.js";
+import { requestSignal, withRequestSignal } from "./http/request-signal.js";
+import { createGatewayRoutes } from "./http/routes.js";
+import { gatewayPlugins } from "./plugins/index.js";
+import { operationResolutionPlugin } from "./plugins/operation-resolution.js";
+import { createGatewayCaches } from "./caching/index.js";
 import { createSubscriptionServer, type SubscriptionServer } from "./subscriptions/subscription-server.js";
 
 export const defaultSupergraphPath = join(dirname(fileURLToPath(import.meta.url)), "..", "supergraph.graphql");
@@ -40,81 +45,96 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-async function checkReady(urls: Record<string, string>, timeoutMs: number) {
-  const results = await Promise.all(
-    Object.entries(urls).map(async ([name, url]) => {
-      const healthUrl = url.replace(/\/graphql$/, "") + "/health/ready";
-      try {
-        const response = await fetch(healthUrl, { signal: AbortSignal.timeout(timeoutMs) });
-        return { name, url: healthUrl, ready: response.ok, status: response.status };
-      } catch (error) {
-        return { name, url: healthUrl, ready: false, error: (error as Error).message };
-      }
-    }),
-  );
-  return { ready: results.every((r) => r.ready), subgraphs: results };
-}
-
 export async function createGateway(
   config: GatewayConfig,
   log: Logger,
   supergraphSdl = readFileSync(defaultSupergraphPath, "utf8"),
 ): Promise<Gateway> {
-  const urls = subgraphUrls(config);
+  const urls: Record<string, string> = subgraphUrls(config);
   const development = config.NODE_ENV === "development";
+  const metrics = createMetrics("gateway");
+  const caches = createGatewayCaches(config, supergraphSdl, metrics.registry, log);
+  const fetchMetrics = createSubgraphFetchMetrics(metrics.registry);
+  const breakers = createSubgraphBreakers(
+    Object.keys(urls),
+    { failureThreshold: config.BREAKER_FAILURE_THRESHOLD, halfOpenAfterMs: config.BREAKER_HALF_OPEN_AFTER_MS },
+    metrics.registry,
+    log,
+  );
+  const retries = new Counter({
+    name: "agora_gateway_subgraph_retries_total",
+    help: "Subgraph queries sent again because their connection failed before anything was sent",
+    labelNames: ["subgraph"],
+    registers: [metrics.registry],
+  });
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) =>
-      new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, config.SUBGRAPH_TIMEOUT_MS),
+    queryPlannerConfig: caches.queryPlannerConfig,
+    buildService: ({ name, url }) => {
+      const breaker = breakers.get(name);
+      if (!breaker) throw new Error(`The supergraph names a subgraph "${name}" the gateway has no URL for.`);
+      const timeoutMs = subgraphTimeoutMs(config, name);
+      const subgraphFetch = createSubgraphFetch({
+        service: name,
+        timeoutMs,
+        connectRetries: config.SUBGRAPH_CONNECT_RETRIES,
+        breaker,
+        onRetry: () => retries.inc({ subgraph: name }),
+      });
+      return instrumentSubgraphFetch(
+        name,
+        new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, timeoutMs, subgraphFetch),
+        fetchMetrics,
+      );
+    },
   });
   let apiSchema: GraphQLSchema | null = null;
   gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => void (apiSchema = schema));
-  const metrics = createMetrics("gateway");
+  // Landing page, operation limits, rate limiting and the production settings that go with them.
+  const limits = gatewayPlugins(config, { registry: metrics.registry, log });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
+    persistedQueries: caches.persistedQueries,
     // index.ts owns SIGTERM/SIGINT (onTerminationSignal); Apollo's own would race the drain.
     stopOnTerminationSignals: false,
-    includeStacktraceInErrorResponses: development,
     formatError: createFormatError({ exposeDetails: development, onInternalError: (error) => log.error({ err: error }, "internal error") }),
-    plugins: [
-      config.NODE_ENV === "production"
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ footer: false }),
-      metricsPlugin<GatewayContext>(metrics),
-    ],
+    ...limits,
+    plugins: [metricsPlugin<GatewayContext>(metrics), operationResolutionPlugin<GatewayContext>(), ...limits.plugins],
   });
   await apollo.start();
+  await caches.warmUp();
 
   const accessTokens = accessTokenSettings(config);
-  const jobsBase = config.JOBS_URL.replace(/\/graphql$/, "");
-  const jobsProxy = createRestProxy({
-    targetBaseUrl: jobsBase,
-    serviceName: "jobs",
+  const clientIp = clientIpResolver(config.TRUSTED_PROXIES, config.TRUSTED_PROXY_HEADER);
+  // Lazy and quiet: the gateway serves without Redis; readiness only reports it.
+  const redis = createRedis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  redis.on("error", () => undefined);
+  const readiness = createReadiness({
+    subgraphs: urls,
+    breakers,
+    critical: config.CRITICAL_SUBGRAPHS,
+    probeTimeoutMs: config.READINESS_PROBE_TIMEOUT_MS,
+    redis,
+    exposeDetails: development,
+    log,
+  });
+  const { routes, prefixRoutes } = createGatewayRoutes({
+    readiness,
+    metrics,
+    jobsBaseUrl: config.JOBS_URL.replace(/\/graphql$/, ""),
     accessTokens,
     internalSecret: config.INTERNAL_SECRET,
-    bodyLimitBytes: config.UPLOAD_PROXY_LIMIT_BYTES,
-    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    uploadLimitBytes: config.UPLOAD_PROXY_LIMIT_BYTES,
+    timeoutMs: subgraphTimeoutMs(config, "jobs"),
   });
-  const routes: Record<string, RouteHandler> = {
-    "GET /health/live": (_req, res) => sendJson(res, 200, { status: "ok", service: "gateway" }),
-    "GET /health/ready": async (_req, res) => {
-      const report = await checkReady(urls, 2000);
-      sendJson(res, report.ready ? 200 : 503, { status: report.ready ? "ready" : "unavailable", ...report });
-    },
-    "GET /metrics": (_req, res) => metrics.serve(res),
-    "POST /upload": jobsProxy,
-  };
   const handler = createHttpHandler<GatewayContext>({
     apollo,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    cors: corsOptions(config),
     routes,
-    prefixRoutes: {
-      "GET /jobs/": jobsProxy,
-      "GET /files/": jobsProxy,
-      "GET /admin/queues": jobsProxy,
-    },
-    context: (req) => createGatewayContext(req, accessTokens),
+    prefixRoutes,
+    context: async (req) => Object.assign(await createGatewayContext(req, accessTokens, clientIp), { signal: requestSignal(req) }),
   });
   const subscriptions = createSubscriptionServer({
     apollo,
@@ -130,13 +150,22 @@ export async function createGateway(
     maxBufferedBytes: config.SUBSCRIPTIONS_MAX_BUFFERED_BYTES,
     maxQueuedEvents: config.SUBSCRIPTIONS_MAX_QUEUED_EVENTS,
     redisTimeoutMs: config.SUBSCRIPTIONS_REDIS_TIMEOUT_MS,
-    trustForwardedFor: config.SUBSCRIPTIONS_TRUST_FORWARDED_FOR,
+    clientIp,
     maxConcurrentExecutions: config.SUBSCRIPTIONS_MAX_CONCURRENT_EXECUTIONS,
     log,
     exposeErrorDetails: development,
   });
   const drain = { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS };
-  const served = serveHandler(handler, log, () => apollo.stop(), drain);
+  const served = serveHandler(
+    withRequestSignal(handler),
+    log,
+    async () => {
+      await apollo.stop();
+      await caches.close();
+      redis.disconnect();
+    },
+    drain,
+  );
   return {
     apollo,
     subscriptions,

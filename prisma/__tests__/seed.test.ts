@@ -1,4 +1,4 @@
-import { createDatabase } from "@agora/platform";
+import { createDatabase } from "@agora/platform/database";
 import { createTestDatabase } from "@agora/platform/testing";
 import { seedDatabase } from "../src/seed-data.js";
 

@@ -3,7 +3,7 @@
  * included), so demo links and bench runs are repeatable. Rows are written with createMany in
  * batches; Offer.rating aggregates are computed from the inserted reviews in one statement.
  */
-import type { PrismaClient } from "@agora/platform";
+import type { PrismaClient } from "@agora/platform/database";
 import { categories } from "@agora/offers/categories";
 
 export interface SeedOptions {

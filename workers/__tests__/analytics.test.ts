@@ -6,7 +6,8 @@ import { jest } from "@jest/globals";
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { analyticsStreamKey, createRedis, recordEvent } from "@agora/platform";
+import { analyticsStreamKey, recordEvent } from "@agora/platform/analytics";
+import { createRedis } from "@agora/platform";
 import { createHarness, freePort, waitFor, type Harness } from "./support/harness.js";
 
 jest.setTimeout(90_000);

@@ -3,41 +3,26 @@
  * cannot reach. Throwaway redis-servers on free ports stand in for misconfigured ones.
  */
 import { jest } from "@jest/globals";
-import { spawn, type ChildProcess } from "node:child_process";
-import { Redis } from "ioredis";
-import { createHarness, freePort, spawnWorker, waitFor, type Harness } from "./support/harness.js";
+import { throwawayRedis, type ThrowawayRedis } from "@agora/platform/testing";
+import { createHarness, freePort, spawnWorker, type Harness } from "./support/harness.js";
 
 jest.setTimeout(60_000);
 
 let h: Harness;
-const servers: ChildProcess[] = [];
+const servers: ThrowawayRedis[] = [];
 beforeAll(async () => {
   h = await createHarness("startup");
 });
 afterAll(async () => {
-  for (const server of servers) server.kill("SIGKILL");
+  await Promise.all(servers.map((server) => server.stop("SIGKILL")));
   await h.close();
 });
 
-async function throwawayRedis(...args: string[]): Promise<string> {
-  const port = await freePort();
-  const server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...args], {
-    stdio: "ignore",
-  });
+async function redisWith(...args: string[]): Promise<string> {
+  const server = await throwawayRedis(args);
   servers.push(server);
-  const url = `redis://127.0.0.1:${port}`;
-  await waitFor("the throwaway redis-server", async () => {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    try {
-      await probe.connect();
-      return (await probe.ping()) === "PONG";
-    } catch {
-      return false;
-    } finally {
-      probe.disconnect();
-    }
-  });
-  return url;
+  await server.start();
+  return server.url;
 }
 
 async function failedStart(env: Record<string, string>) {
@@ -47,7 +32,7 @@ async function failedStart(env: Record<string, string>) {
 }
 
 it("refuses to start when Redis may evict keys", async () => {
-  const url = await throwawayRedis("--maxmemory-policy", "allkeys-lru");
+  const url = await redisWith("--maxmemory-policy", "allkeys-lru");
   const { code, output } = await failedStart({ REDIS_URL: url });
   expect(code).not.toBe(0);
   expect(output).toMatch(/maxmemory-policy "allkeys-lru"; BullMQ needs "noeviction"/);
@@ -55,12 +40,12 @@ it("refuses to start when Redis may evict keys", async () => {
 });
 
 it("reads the policy from INFO where CONFIG is disabled", async () => {
-  const evicting = await throwawayRedis("--maxmemory-policy", "volatile-lru", "--rename-command", "CONFIG", "");
+  const evicting = await redisWith("--maxmemory-policy", "volatile-lru", "--rename-command", "CONFIG", "");
   const refused = await failedStart({ REDIS_URL: evicting });
   expect(refused.code).not.toBe(0);
   expect(refused.output).toMatch(/maxmemory-policy "volatile-lru"/);
 
-  const safe = await throwawayRedis("--maxmemory-policy", "noeviction", "--rename-command", "CONFIG", "");
+  const safe = await redisWith("--maxmemory-policy", "noeviction", "--rename-command", "CONFIG", "");
   const worker = await h.startWorker({ REDIS_URL: safe, WORKER_QUEUES: "moderation" });
   worker.child.kill("SIGTERM");
   expect((await worker.exited).code).toBe(0);

@@ -23,7 +23,8 @@ import { fileURLToPath } from "node:url";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import sharp from "sharp";
-import { bullPrefix, bullPriority, createDatabase, queueNames } from "@agora/platform";
+import { bullPrefix, bullPriority, queueNames } from "@agora/platform/queues";
+import { createDatabase } from "@agora/platform/database";
 import { defaultConcurrency } from "../src/config.js";
 import { renderImage } from "../src/images/variants.js";
 

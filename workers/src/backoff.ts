@@ -4,7 +4,7 @@
  * jobs that failed together (a dependency outage) so they do not return in one wave.
  */
 import type { BackoffStrategy } from "bullmq";
-import { backoffStrategyName } from "@agora/platform";
+import { backoffStrategyName } from "@agora/platform/queues";
 
 export const exponentialJitter = backoffStrategyName;
 

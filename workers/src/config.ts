@@ -1,6 +1,9 @@
 /** The worker pool's configuration, read once at start (see the README configuration table). */
-import { commonEnv, loadConfig, port, queueNames, storageEnv, type Env, type QueueName } from "@agora/platform";
+import { commonEnv, loadConfig, port, type Env } from "@agora/platform";
+import { queueNames, type QueueName } from "@agora/platform/queues";
+import { storageEnv } from "@agora/platform/storage";
 import { z } from "zod";
+import { searchEnv } from "@agora/offers/search";
 
 const allQueues = Object.values(queueNames) as QueueName[];
 
@@ -75,6 +78,12 @@ export const workersEnv = {
   ANALYTICS_BLOCK_MS: milliseconds(2000, 10),
   /** Events read by a consumer that died are taken over after this idle time. @defaultValue 60000 */
   ANALYTICS_CLAIM_IDLE_MS: milliseconds(60_000, 100),
+  /** Search backend (the same variables as the offers service): Elasticsearch when ELASTICSEARCH_URL is set. */
+  ...searchEnv,
+  /** How often the search indexer polls the outbox besides reacting to each commit's notification (replays what a crashed indexer left). @defaultValue 1000 */
+  SEARCH_OUTBOX_POLL_MS: milliseconds(1000, 50),
+  /** Outbox changes applied per bulk request. @defaultValue 500 */
+  SEARCH_OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
 };
 
 export type WorkersConfig = z.infer<z.ZodObject<typeof workersEnv>>;

@@ -1,8 +1,10 @@
 /** What processors get from the process that runs them. */
-import type { Database, Logger, PrismaClient, Redis } from "@agora/platform";
+import type { Database, PrismaClient } from "@agora/platform/database";
+import type { Logger, Redis } from "@agora/platform";
+import type { SearchBackend } from "@agora/offers/search";
 import type { LivePublisher } from "@agora/platform/live-events";
 import type { WorkersConfig } from "./config.js";
-import type { JobRows } from "./job-rows.js";
+import type { JobStore } from "@agora/platform/job-store";
 
 export interface WorkerDeps {
   config: WorkersConfig;
@@ -11,7 +13,10 @@ export interface WorkerDeps {
   prisma: PrismaClient;
   /** Command connection (not BullMQ's): analytics, schedule bookkeeping. */
   redis: Redis;
-  rows: JobRows;
+  /** The owner of jobs.jobs: every status change of a job row goes through it. */
+  jobs: JobStore;
+  /** The offers search backend (SEARCH_REINDEX rebuilds it, the search indexer writes to it). */
+  search: SearchBackend;
   /** Live events (jobUpdated, notifications), published after each committed transition. */
   live: LivePublisher;
   log: Logger;

@@ -1,10 +1,23 @@
 /**
  * GET /health of one worker process: Redis and Postgres reachability, the depth of every platform
  * queue, and the schedules' last runs. 200 when both dependencies answer, else 503.
+ * GET /metrics: the same process for Prometheus (see metrics/worker-metrics.ts).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Queue } from "bullmq";
-import { describeRedisUrl, listen, sendJson, withTimeout, type QueueName, type RunningServer } from "@agora/platform";
+import {
+  describeDependencyFailure,
+  describeRedisUrl,
+  ErrorCode,
+  listen,
+  sendErrorResponse,
+  sendJson,
+  withTimeout,
+  type Metrics,
+  type RunningServer,
+} from "@agora/platform";
+import { type QueueName } from "@agora/platform/queues";
+import type { SearchIndexLag } from "@agora/offers/search";
 import type { WorkerDeps } from "./deps.js";
 import { scheduleStatsKey, schedules } from "./schedules.js";
 
@@ -15,13 +28,25 @@ export interface HealthSource {
   consumed: Record<string, number>;
   schedules: Record<string, number>;
   drained: () => number | null;
+  metrics: Metrics;
+  /** The search indexer of this process, when it consumes the search-index queue. */
+  searchIndex: { backend: string; lag: () => Promise<SearchIndexLag>; applied: () => number } | null;
 }
 
 const checkTimeoutMs = 2000;
 
-export async function healthReport(source: HealthSource): Promise<{ ok: boolean; body: Record<string, unknown> }> {
+/** Driver error text (hosts, SQL) stays in the log outside development; the answer gets a state. */
+function failure(deps: WorkerDeps, dependency: string, error: unknown): { state: string; error?: string } {
+  deps.log.warn({ err: error, dependency }, "health check failed");
+  const { state, detail } = describeDependencyFailure(error, deps.config.NODE_ENV === "development");
+  return detail === undefined ? { state } : { state, error: detail };
+}
+
+export async function healthReport(source: HealthSource): Promise<{ ok: boolean; unreachable: string[]; body: Record<string, unknown> }> {
   const { deps } = source;
-  const redis: Record<string, unknown> = { url: describeRedisUrl(deps.config.REDIS_URL), reachable: true };
+  // Where Redis lives is for the operator's log outside development, not for whoever asks.
+  const where = deps.config.NODE_ENV === "development" ? { url: describeRedisUrl(deps.config.REDIS_URL) } : {};
+  const redis: Record<string, unknown> = { ...where, reachable: true };
   const postgres: Record<string, unknown> = { reachable: true };
   const queues: Record<string, unknown> = {};
   let scheduleStats: Record<string, string> = {};
@@ -44,13 +69,23 @@ export async function healthReport(source: HealthSource): Promise<{ ok: boolean;
     scheduleStats = await withTimeout(deps.redis.hgetall(scheduleStatsKey(deps.config.REDIS_KEY_PREFIX)), checkTimeoutMs, "Redis");
   } catch (error) {
     redis.reachable = false;
-    redis.error = (error as Error).message;
+    Object.assign(redis, failure(deps, "Redis", error));
   }
   try {
     await withTimeout(deps.prisma.$queryRawUnsafe("SELECT 1"), checkTimeoutMs, "PostgreSQL");
   } catch (error) {
     postgres.reachable = false;
-    postgres.error = (error as Error).message;
+    Object.assign(postgres, failure(deps, "PostgreSQL", error));
+  }
+  let searchIndex: Record<string, unknown> | null = null;
+  if (source.searchIndex) {
+    searchIndex = { backend: source.searchIndex.backend, applied: source.searchIndex.applied() };
+    try {
+      // Lag: committed offer writes the search backend has not received yet (Postgres: always ~0).
+      Object.assign(searchIndex, await withTimeout(source.searchIndex.lag(), checkTimeoutMs, "PostgreSQL"));
+    } catch (error) {
+      searchIndex.error = (error as Error).message;
+    }
   }
   const scheduleReport: Record<string, unknown> = {};
   for (const { task } of schedules) {
@@ -60,9 +95,11 @@ export async function healthReport(source: HealthSource): Promise<{ ok: boolean;
       lastRunAt: scheduleStats[`${task}:lastRunAt`] ?? null,
     };
   }
-  const ok = redis.reachable === true && postgres.reachable === true;
+  const unreachable = [redis.reachable ? null : "Redis", postgres.reachable ? null : "PostgreSQL"].filter((name) => name !== null);
+  const ok = unreachable.length === 0;
   return {
     ok,
+    unreachable,
     body: {
       status: ok ? "ok" : "unavailable",
       pid: process.pid,
@@ -73,6 +110,7 @@ export async function healthReport(source: HealthSource): Promise<{ ok: boolean;
       queues,
       schedules: scheduleReport,
       analyticsEventsDrained: source.drained(),
+      searchIndex,
     },
   };
 }
@@ -81,10 +119,15 @@ export async function startHealthServer(source: HealthSource, port: number, host
   return listen(
     async (req: IncomingMessage, res: ServerResponse) => {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      if (req.method === "GET" && path === "/metrics") return source.metrics.serve(res);
       if (req.method !== "GET" || path !== "/health")
-        return sendJson(res, 404, { error: "NOT_FOUND", message: "Worker processes serve only GET /health." });
-      const { ok, body } = await healthReport(source);
-      sendJson(res, ok ? 200 : 503, body);
+        return sendErrorResponse(res, ErrorCode.NOT_FOUND, "Worker processes serve only GET /health and GET /metrics.");
+      const { ok, unreachable, body } = await healthReport(source);
+      if (ok) return sendJson(res, 200, body);
+      // An unhealthy answer is an error answer like any other; the full report rides along.
+      sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, `This worker process cannot reach ${unreachable.join(" and ")}.`, {
+        details: body,
+      });
     },
     port,
     host,

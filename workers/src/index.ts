@@ -29,4 +29,7 @@ onTerminationSignal(log, async () => {
   log.info({ finished }, "workers stopped");
   return finished;
 });
-log.info({ healthUrl: pool.healthUrl, consumes: pool.consumes, schedules: pool.schedules, pid: process.pid }, "workers ready");
+log.info(
+  { healthUrl: pool.healthUrl, metricsUrl: pool.metricsUrl, consumes: pool.consumes, schedules: pool.schedules, pid: process.pid },
+  "workers ready",
+);

@@ -2,9 +2,9 @@
  * Which finished jobs the requester is told about, and in what words. Called after the row's final
  * transition has committed (platform-job.ts); the publishing itself is `@agora/platform/live-events`.
  */
-import { storagePaths } from "@agora/platform";
+import { storagePaths } from "@agora/platform/storage";
 import { publishNotification, type LivePublisher, type NewNotification } from "@agora/platform/live-events";
-import type { StartedJob } from "./job-rows.js";
+import type { StartedJob } from "@agora/platform/job-store";
 
 const offerIdOf = (value: unknown): string | null => {
   const offerId = (value as { offerId?: unknown } | null)?.offerId;

@@ -5,10 +5,11 @@
  * or the last attempt.
  */
 import { UnrecoverableError, type Job } from "bullmq";
-import type { Db, PlatformJobData } from "@agora/platform";
-import { publishJobState } from "@agora/platform/live-events";
+import type { Db } from "@agora/platform/database";
+import type { PlatformJobData } from "@agora/platform/queues";
 import type { WorkerDeps } from "./deps.js";
-import type { StartedJob } from "./job-rows.js";
+import type { StartedJob } from "@agora/platform/job-store";
+import { publishJobState } from "@agora/platform/live-events";
 import { notifyJobFinished } from "./live-notifications.js";
 
 /** Thrown by `throwIfCancelled` when the row's cancel_requested is set; ends the row CANCELLED. */
@@ -54,12 +55,12 @@ export async function runPlatformJob(
   deps: WorkerDeps,
   handlers: JobHandlers,
 ): Promise<Record<string, unknown> | SkippedRun> {
-  const { rows, config, log, live } = deps;
+  const { jobs, config, log, live } = deps;
   const id = bullJob.data.jobId;
-  const row = await rows.start(id);
+  const row = await jobs.start(id);
   if (!row) {
     // Finished, cancelled, failed or deleted: the same job delivered again is processed once.
-    const cancelled = await rows.cancelled(id);
+    const cancelled = await jobs.cancelled(id);
     if (cancelled) await publishJobState(live, deps.prisma, id);
     return { skipped: cancelled ? "cancelled" : "not-runnable" };
   }
@@ -87,7 +88,7 @@ export async function runPlatformJob(
       const value = Math.max(0, Math.min(100, Math.round(percent)));
       if (value < 100 && now - lastWrite < config.JOB_PROGRESS_THROTTLE_MS) return;
       lastWrite = now;
-      progressWrite = rows
+      progressWrite = jobs
         .progress(id, value)
         .then((requested) => {
           noteCancel(requested);
@@ -96,7 +97,7 @@ export async function runPlatformJob(
         .catch((error: unknown) => log.warn({ err: error, jobId: id }, "could not record progress"));
     },
     async throwIfCancelled() {
-      if (!cancelSeen && Date.now() - lastCancelCheck >= config.JOB_PROGRESS_THROTTLE_MS) noteCancel(await rows.isCancelRequested(id));
+      if (!cancelSeen && Date.now() - lastCancelCheck >= config.JOB_PROGRESS_THROTTLE_MS) noteCancel(await jobs.isCancelRequested(id));
       if (cancelSeen) throw new JobCancelledError(id);
     },
     afterCompleted(task) {
@@ -107,7 +108,7 @@ export async function runPlatformJob(
   try {
     const result = await handlers[row.type](ctx);
     await progressWrite;
-    if (await rows.complete(id, result)) {
+    if (await jobs.complete(id, result)) {
       await publishJobState(live, deps.prisma, id);
       await notifyJobFinished(live, row, { status: "COMPLETED" });
       for (const task of afterCompleted)
@@ -116,7 +117,7 @@ export async function runPlatformJob(
     return result;
   } catch (error) {
     if (error instanceof JobCancelledError) {
-      if (await rows.cancelled(id)) await publishJobState(live, deps.prisma, id);
+      if (await jobs.cancelled(id)) await publishJobState(live, deps.prisma, id);
       log.info({ jobId: id }, "job cancelled");
       return { skipped: "cancelled" };
     }
@@ -124,7 +125,7 @@ export async function runPlatformJob(
     const final = isUnrecoverable(error) || isLastAttempt(bullJob);
     try {
       await progressWrite;
-      const failed = final ? await rows.fail(id, message) : (await rows.retrying(id, message), false);
+      const failed = final ? await jobs.fail(id, message) : (await jobs.attemptFailed(id, message), false);
       await publishJobState(live, deps.prisma, id);
       if (failed) await notifyJobFinished(live, row, { status: "FAILED", error: message });
     } catch (rowError) {

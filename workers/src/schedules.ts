@@ -5,11 +5,11 @@
  * intervals win). Scheduled jobs are BullMQ-only (`{ task }`, no jobs.jobs row).
  */
 import type { Job, Queue } from "bullmq";
-import { queueNames, type QueueName } from "@agora/platform";
+import { queueNames, type QueueName } from "@agora/platform/queues";
 import { exponentialJitter } from "./backoff.js";
 import type { WorkersConfig } from "./config.js";
 import type { WorkerDeps } from "./deps.js";
-import { rollUpDailyStats } from "./processors/analytics-rollup.js";
+import { rollUpDailyStats } from "@agora/jobs/analytics";
 import { runCleanup } from "./processors/maintenance.js";
 
 export const scheduledTaskNames = ["analytics-rollup", "maintenance-cleanup"] as const;

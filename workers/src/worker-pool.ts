@@ -6,24 +6,19 @@
 import { mkdir } from "node:fs/promises";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import {
-  bullPrefix,
-  checkPostgres,
-  checkRedis,
-  createDatabase,
-  createRedis,
-  queueNames,
-  type Logger,
-  type QueueName,
-  type RunningServer,
-} from "@agora/platform";
+import { bullPrefix, queueNames, type QueueName } from "@agora/platform/queues";
+import { checkPostgres, checkRedis } from "@agora/platform/subgraph";
+import { createDatabase } from "@agora/platform/database";
+import { createRedis, type Logger, type RunningServer } from "@agora/platform";
+import { JobStore } from "@agora/platform/job-store";
+import { createSearchBackend, startSearchIndexer, type SearchIndexer } from "@agora/offers/search";
 import { publishJobState } from "@agora/platform/live-events";
 import { startEventDrain, type EventDrain } from "./analytics/event-drain.js";
 import { backoffStrategy } from "./backoff.js";
 import { concurrencyOf, type WorkersConfig } from "./config.js";
 import type { WorkerDeps } from "./deps.js";
 import { startHealthServer } from "./health-server.js";
-import { JobRows } from "./job-rows.js";
+import { createWorkerMetrics } from "./metrics/worker-metrics.js";
 import { isPlatformJobData } from "./platform-job.js";
 import { createProcessor } from "./processors/index.js";
 import { assertNoEviction } from "./redis-policy.js";
@@ -31,6 +26,8 @@ import { upsertSchedules } from "./schedules.js";
 
 export interface WorkerPool {
   healthUrl: string;
+  /** GET /metrics of this process (Prometheus). */
+  metricsUrl: string;
   consumes: Record<string, number>;
   schedules: Record<string, number>;
   /** Stops taking jobs, waits for active ones (up to WORKER_SHUTDOWN_TIMEOUT_MS), releases connections. Resolves false on timeout. */
@@ -54,12 +51,15 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
     await checkPostgres(db, config.DATABASE_URL);
     await mkdir(config.STORAGE_DIR, { recursive: true });
 
+    const search = createSearchBackend(config, log);
+    cleanups.push(() => search.close());
     const deps: WorkerDeps = {
       config,
       db,
       prisma: db.primary,
       redis,
-      rows: new JobRows(db.primary),
+      jobs: new JobStore({ db: db.primary }),
+      search,
       log,
       live: { redis, keyPrefix: config.REDIS_KEY_PREFIX, log },
     };
@@ -72,6 +72,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
     for (const name of Object.values(queueNames)) queues.set(name, new Queue(name, { connection: redis, prefix }));
     cleanups.push(() => Promise.all([...queues.values()].map((queue) => queue.close())));
 
+    const workerMetrics = createWorkerMetrics(deps, queues);
     const processor = createProcessor(deps);
     const consumes: Record<string, number> = {};
     const workers: Worker[] = [];
@@ -87,6 +88,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
         maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
         settings: { backoffStrategy },
       });
+      workerMetrics.observe(worker, name);
       worker.on("error", (error) => log.error({ err: error, queue: name }, "worker error"));
       worker.on("stalled", (jobId) => log.warn({ queue: name, jobId }, "stalled job re-delivered (its worker died or was blocked)"));
       worker.on("failed", (job, error) => {
@@ -94,7 +96,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
         // times is failed by BullMQ without running it) must still end the row; for failures of
         // the processor this is a no-op, the row is FAILED already. finishedOn: no retry follows.
         if (!job?.finishedOn || !isPlatformJobData(job.data)) return;
-        deps.rows
+        deps.jobs
           .fail(job.data.jobId, error.message)
           .then((failed) => (failed ? publishJobState(deps.live, deps.prisma, job.data.jobId) : undefined))
           .catch((rowError: unknown) => log.error({ err: rowError, jobId: job.id }, "could not mark the job row FAILED"));
@@ -112,8 +114,29 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
       cleanups.push(async () => drainConnection.disconnect());
     }
 
+    // The search outbox is applied by the processes that consume the search-index queue.
+    let indexer: SearchIndexer | null = null;
+    if (config.WORKER_QUEUES.includes(queueNames.searchIndex)) {
+      indexer = await startSearchIndexer({
+        db: db.primary,
+        databaseUrl: config.DATABASE_URL,
+        backend: search,
+        log,
+        pollMs: config.SEARCH_OUTBOX_POLL_MS,
+        batchSize: config.SEARCH_OUTBOX_BATCH_SIZE,
+      });
+    }
+
     const health: RunningServer = await startHealthServer(
-      { deps, queues, consumed: consumes, schedules: activeSchedules, drained: () => drain?.drained() ?? null },
+      {
+        deps,
+        queues,
+        consumed: consumes,
+        schedules: activeSchedules,
+        drained: () => drain?.drained() ?? null,
+        metrics: workerMetrics.metrics,
+        searchIndex: indexer ? { backend: search.name, lag: indexer.lag, applied: indexer.applied } : null,
+      },
       config.WORKER_HEALTH_PORT,
       config.WORKER_HEALTH_HOST,
     );
@@ -136,12 +159,14 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
         await Promise.all(workers.map((worker) => worker.close(true)));
       }
       await drain?.stop();
+      await indexer?.stop();
       await health.close();
       await release();
       return finished;
     };
     return {
       healthUrl: `${health.url}/health`,
+      metricsUrl: `${health.url}/metrics`,
       consumes,
       schedules: activeSchedules,
       close: () => (closing ??= close()),

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { request } from "node:http";
 import pg from "pg";
 import { startStack, type Stack } from "../support/stack.js";
 
@@ -16,6 +18,40 @@ afterAll(async () => {
 });
 
 const code = (response: { errors?: { extensions?: Record<string, unknown> }[] }) => response.errors?.[0]?.extensions?.code;
+
+/** Every error answer, GraphQL or REST, has this one shape; returns its code. */
+function errorCode(body: unknown): unknown {
+  expect(body).toEqual({ errors: [{ message: expect.any(String), extensions: expect.objectContaining({ code: expect.any(String) }) }] });
+  return (body as { errors: [{ extensions: { code: unknown } }] }).errors[0].extensions.code;
+}
+
+const base = () => stack.gatewayUrl.replace(/\/graphql$/, "");
+
+async function get(path: string, token?: string) {
+  const response = await fetch(`${base()}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: response.status, body: (await response.json()) as unknown };
+}
+
+/** A POST that declares `length` body bytes and sends only the first kilobyte: a refusal by size comes before the rest is read. */
+function declaredUpload(length: number, headers: Record<string, string>): Promise<{ status: number | undefined; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base()}/upload`, {
+      method: "POST",
+      headers: { "content-type": "multipart/form-data; boundary=x", "content-length": String(length), ...headers },
+    });
+    req.on("response", (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => {
+        resolve({ status: res.statusCode, body: JSON.parse(text) });
+        req.destroy();
+      });
+    });
+    req.on("error", reject);
+    req.write(Buffer.alloc(1024));
+  });
+}
 const counts = async () =>
   (
     await sql.query(
@@ -29,17 +65,35 @@ async function post(body: string, headers: Record<string, string> = {}) {
 }
 
 describe("bad input gets a clear error code, never a 500, and changes nothing", () => {
-  it("malformed JSON → 400 BAD_USER_INPUT", async () => {
+  it("malformed JSON → 400 BAD_REQUEST", async () => {
     const { status, body } = await post('{"query": "{ offers { totalCount } ');
     expect(status).toBe(400);
-    expect(body.errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    expect(errorCode(body)).toBe("BAD_REQUEST");
     expect(body.errors[0].message).toMatch(/not valid JSON/);
   });
 
-  it("unknown fields → BAD_USER_INPUT naming the field", async () => {
+  it("keeps Apollo's own codes that clients act on", async () => {
+    const parse = await stack.query(`{ offers(first: 1) { totalCount `);
+    expect(parse.status).toBe(400);
+    expect(code(parse)).toBe("GRAPHQL_PARSE_FAILED");
+
+    const noQuery = await post(JSON.stringify({ variables: {} }));
+    expect(noQuery.status).toBe(400);
+    expect(code(noQuery.body)).toBe("BAD_REQUEST");
+
+    // Apollo Client's persisted-query link resends the full query when it sees this code.
+    const persisted = await post(JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } }));
+    expect(code(persisted.body)).toBe("PERSISTED_QUERY_NOT_FOUND");
+
+    const operation = await post(JSON.stringify({ query: "query A { __typename }", operationName: "B" }));
+    expect(operation.status).toBe(400);
+    expect(code(operation.body)).toBe("OPERATION_RESOLUTION_FAILURE");
+  });
+
+  it("unknown fields → GRAPHQL_VALIDATION_FAILED naming the field", async () => {
     const response = await stack.query(`{ offers(first: 1) { edges { node { title colour } } } }`);
     expect(response.status).toBe(400);
-    expect(code(response)).toBe("BAD_USER_INPUT");
+    expect(code(response)).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(response.errors?.[0]?.message).toMatch(/colour/);
   });
 
@@ -113,28 +167,85 @@ describe("bad input gets a clear error code, never a 500, and changes nothing", 
   });
 });
 
+describe("one error shape for REST answers, whether the jobs service or the gateway refuses", () => {
+  it("POST /upload: 401 from the service (no token) and from the gateway (bad token) look the same", async () => {
+    const anonymous = await fetch(`${base()}/upload`, { method: "POST", body: new FormData() });
+    expect(anonymous.status).toBe(401);
+    expect(errorCode(await anonymous.json())).toBe("UNAUTHENTICATED");
+    const forged = await fetch(`${base()}/upload`, {
+      method: "POST",
+      body: new FormData(),
+      headers: { authorization: "Bearer not-a-token" },
+    });
+    expect(forged.status).toBe(401);
+    expect(errorCode(await forged.json())).toBe("UNAUTHENTICATED");
+  });
+
+  it("POST /upload: 413 from the service (over its limit) and from the gateway's proxy (over the proxy's) look the same", async () => {
+    const auth = { authorization: `Bearer ${alice.accessToken}` };
+    const service = await declaredUpload(10.5 * 1024 * 1024, auth);
+    expect(service.status).toBe(413);
+    expect(errorCode(service.body)).toBe("BAD_USER_INPUT");
+    expect(service.body).toMatchObject({ errors: [{ extensions: { reason: "FILE_TOO_LARGE" } }] });
+    const proxy = await declaredUpload(50 * 1024 * 1024, auth);
+    expect(proxy.status).toBe(413);
+    expect(errorCode(proxy.body)).toBe("BAD_USER_INPUT");
+  });
+
+  it("GET /jobs/:id: 404 for a job that does not exist, 401 signed out, 400 for a bad id", async () => {
+    const missing = await get(`/jobs/${randomUUID()}`, alice.accessToken);
+    expect(missing.status).toBe(404);
+    expect(errorCode(missing.body)).toBe("NOT_FOUND");
+    const anonymous = await get(`/jobs/${randomUUID()}`);
+    expect(anonymous.status).toBe(401);
+    expect(errorCode(anonymous.body)).toBe("UNAUTHENTICATED");
+    const bad = await get(`/jobs/42`, alice.accessToken);
+    expect(bad.status).toBe(400);
+    expect(errorCode(bad.body)).toBe("BAD_USER_INPUT");
+  });
+
+  it("an unknown route, /files and /admin/queues refusals", async () => {
+    const unknown = await get("/no/such/route");
+    expect(unknown.status).toBe(404);
+    expect(errorCode(unknown.body)).toBe("NOT_FOUND");
+    const file = await get("/files/uploads/nothing.png");
+    expect(file.status).toBe(404);
+    expect(errorCode(file.body)).toBe("NOT_FOUND");
+    const dashboard = await get("/admin/queues", alice.accessToken);
+    expect(dashboard.status).toBe(403);
+    expect(errorCode(dashboard.body)).toBe("FORBIDDEN");
+  });
+});
+
 describe("health and dependencies", () => {
   it("serves Apollo Sandbox outside production, live and ready health", async () => {
     const landing = await fetch(stack.gatewayUrl, { headers: { accept: "text/html" } });
     expect(landing.status).toBe(200);
     expect(await landing.text()).toMatch(/sandbox|embeddable/i);
-    const base = stack.gatewayUrl.replace(/\/graphql$/, "");
-    expect((await fetch(`${base}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${base}/health/ready`);
+    expect((await fetch(`${base()}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${base()}/health/ready`);
     expect(ready.status).toBe(200);
   });
 
   it("names a subgraph that is down, with where it was looked for (runs last: stops reviews)", async () => {
     await stack.subgraphs.reviews.stop();
-    const base = stack.gatewayUrl.replace(/\/graphql$/, "");
-    const ready = await fetch(`${base}/health/ready`);
-    expect(ready.status).toBe(503);
+    // reviews is not critical: the gateway is degraded but still serves (see tier/resilience.test.ts).
+    const ready = await fetch(`${base()}/health/ready`);
+    expect(ready.status).toBe(200);
     const report = (await ready.json()) as any;
-    expect(report.subgraphs.find((s: any) => s.name === "reviews").ready).toBe(false);
+    expect(report.status).toBe("degraded");
+    expect(report.subgraphs.reviews).toMatchObject({ state: "down", critical: false });
 
     const response = await stack.query(`{ offers(first: 1) { edges { node { title rating { count } } } } }`);
     const error = response.errors?.find((e) => e.extensions?.code === "SERVICE_UNAVAILABLE");
     expect(error?.message).toMatch(/reviews/);
     expect(error?.message).toContain(stack.subgraphUrls.reviews);
+  });
+
+  it("the REST proxy reports the jobs service down in the same shape (runs last: stops jobs)", async () => {
+    await stack.subgraphs.jobs.stop();
+    const status = await get(`/jobs/${randomUUID()}`, alice.accessToken);
+    expect(status.status).toBe(503);
+    expect(errorCode(status.body)).toBe("SERVICE_UNAVAILABLE");
   });
 });

@@ -67,12 +67,15 @@ describe("the federated offers query through the gateway", () => {
 
   it("issues the same number of SQL statements for first: 10 and first: 50 (no N+1 across subgraphs)", async () => {
     await stack.query(federatedQuery, { first: 2 }); // warm up connection pools and prepared plans
+    // The three subgraphs the query touches; the jobs subgraph's outbox poller runs on its own clock.
+    const statements = () =>
+      (["users", "offers", "reviews"] as const).reduce((sum, name) => sum + stack.runtimes[name].db.statementCount(), 0);
     const count = async (first: number) => {
-      const before = stack.statementCount();
+      const before = statements();
       const response = await stack.query(federatedQuery, { first });
       expect(response.errors).toBeUndefined();
       expect(response.data.offers.edges).toHaveLength(first);
-      return stack.statementCount() - before;
+      return statements() - before;
     };
     const at10 = await count(10);
     const at50 = await count(50);

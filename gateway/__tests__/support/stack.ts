@@ -2,16 +2,10 @@
  * The whole platform for end-to-end tests: the real gateway and the four real subgraphs, each
  * listening on a free port, against a database of the test file's own.
  */
-import {
-  bullPrefix,
-  createDatabase,
-  createLogger,
-  signIdentity,
-  type Identity,
-  type RunningServer,
-  type SubgraphRuntime,
-  type SubgraphServer,
-} from "@agora/platform";
+import { bullPrefix } from "@agora/platform/queues";
+import { createDatabase } from "@agora/platform/database";
+import { createLogger, signIdentity, type Identity, type RunningServer } from "@agora/platform";
+import { type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
 import { mkdtemp, rm } from "node:fs/promises";
 import { Redis } from "ioredis";
 import { tmpdir } from "node:os";
@@ -39,6 +33,8 @@ export interface Stack {
   gateway: Gateway;
   /** The configuration the gateway was started with, for tests that start another one beside it. */
   gatewayConfig: GatewayConfig;
+  /** Another gateway on the same subgraphs and Redis prefix (stopped with the stack); `env` adds to the stack's gateway settings. */
+  startGateway(env?: Record<string, string>): Promise<{ gateway: Gateway; url: string }>;
   storageDir: string;
   /** Redis key prefix of this stack (REDIS_KEY_PREFIX for worker processes). */
   keyPrefix: string;
@@ -57,7 +53,10 @@ export interface StackOptions {
    * so which database served a read is observable), with read-your-writes marks in Redis.
    */
   replica?: boolean;
-  /** Extra gateway configuration (e.g. SUBSCRIPTIONS_* limits). */
+  /**
+   * Extra gateway configuration as environment variables, e.g. `RATE_LIMIT_*` (rate limiting is off
+   * unless this turns it on) or `BREAKER_FAILURE_THRESHOLD`.
+   */
   gatewayEnv?: Record<string, string>;
 }
 
@@ -114,22 +113,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     reviews: `${reviewsRunning.url}/graphql`,
     jobs: `${jobsRunning.url}/graphql`,
   };
-  const config = loadGatewayConfig({
-    NODE_ENV: "test",
-    INTERNAL_SECRET: internalSecret,
-    JWT_SECRET: jwtSecret,
-    USERS_URL: subgraphUrls.users,
-    OFFERS_URL: subgraphUrls.offers,
-    REVIEWS_URL: subgraphUrls.reviews,
-    JOBS_URL: subgraphUrls.jobs,
-    BODY_LIMIT_BYTES: "65536",
-    REDIS_URL: testRedisUrl(),
-    REDIS_KEY_PREFIX: keyPrefix,
-    ...options.gatewayEnv,
-  });
+  const gatewayConfig = (env: Record<string, string> = {}) =>
+    loadGatewayConfig({
+      NODE_ENV: "test",
+      INTERNAL_SECRET: internalSecret,
+      JWT_SECRET: jwtSecret,
+      USERS_URL: subgraphUrls.users,
+      OFFERS_URL: subgraphUrls.offers,
+      REVIEWS_URL: subgraphUrls.reviews,
+      JOBS_URL: subgraphUrls.jobs,
+      BODY_LIMIT_BYTES: "65536",
+      REDIS_URL: testRedisUrl(),
+      REDIS_KEY_PREFIX: keyPrefix,
+      RATE_LIMIT_ENABLED: "false",
+      // One plan in memory: nearly every execution in the e2e suite runs a plan read back from Redis.
+      PLAN_CACHE_MEMORY_ENTRIES: "1",
+      ...options.gatewayEnv,
+      ...env,
+    });
+  const config = gatewayConfig();
   const gateway = await createGateway(config, log);
   const gatewayRunning = await gateway.listen(0, "127.0.0.1");
   const gatewayUrl = `${gatewayRunning.url}/graphql`;
+  const extraGateways: Gateway[] = [];
 
   const query: Stack["query"] = (q, variables, token) =>
     graphqlRequest(gatewayUrl, q, variables, token ? { authorization: `Bearer ${token}` } : {});
@@ -141,6 +147,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     subgraphs: { users, offers, reviews, jobs },
     gateway,
     gatewayConfig: config,
+    async startGateway(env) {
+      const another = await createGateway(gatewayConfig(env), log);
+      extraGateways.push(another);
+      const running = await another.listen(0, "127.0.0.1");
+      return { gateway: another, url: `${running.url}/graphql` };
+    },
     storageDir,
     keyPrefix,
     statementCount: () => Object.values(runtimes).reduce((sum, r) => sum + r.db.statementCount(), 0),
@@ -155,7 +167,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return { accessToken: payload.accessToken, refreshToken: payload.refreshToken, userId: payload.user.id };
     },
     async stop() {
-      await gateway.stop();
+      await Promise.all([gateway, ...extraGateways].map((g) => g.stop()));
       await Promise.all(Object.values({ users, offers, reviews, jobs }).map((s) => s.stop()));
       await Promise.all(Object.values(runtimes).map((r) => r.db.disconnect()));
       await rm(storageDir, { recursive: true, force: true });

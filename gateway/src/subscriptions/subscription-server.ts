@@ -65,12 +65,8 @@ export interface SubscriptionServerOptions {
   maxConcurrentExecutions: number;
   /** How long a new subscription waits for Redis. @defaultValue 3000 */
   redisTimeoutMs: number;
-  /**
-   * Count sockets per address by the last X-Forwarded-For entry (the one our load balancer
-   * appended) instead of the TCP peer, which behind HAProxy is HAProxy for everyone.
-   * @defaultValue false
-   */
-  trustForwardedFor?: boolean;
+  /** The client's address, as the HTTP side resolves it (TRUSTED_PROXIES, context.ts). */
+  clientIp: (request: IncomingMessage) => string;
   /** How long `close` waits for clients to answer the 1001 close frame before cutting them. @defaultValue 1000 */
   closeTimeoutMs?: number;
   log: Logger;
@@ -91,12 +87,6 @@ interface SocketState {
   ip: string;
   identity: Identity | null;
   expiry: NodeJS.Timeout | null;
-}
-
-function clientAddress(request: IncomingMessage, trustForwardedFor: boolean): string {
-  const forwarded = request.headers["x-forwarded-for"];
-  const last = trustForwardedFor ? (Array.isArray(forwarded) ? forwarded.at(-1) : forwarded)?.split(",").at(-1)?.trim() : undefined;
-  return last || request.socket.remoteAddress || "unknown";
 }
 
 const toGraphQLError = (error: GraphQLFormattedError) =>
@@ -123,7 +113,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   ): Promise<ExecutionResult> {
     const response = await options.apollo.executeOperation(
       { query, variables: variables ?? {}, ...(operationName ? { operationName } : {}) },
-      { contextValue: { identity, requestId: randomUUID() } },
+      // clientIp: the gateway itself runs the query; `internal` keeps the rate limiter out (see context.ts).
+      { contextValue: { identity, requestId: randomUUID(), clientIp: "gateway", internal: true } },
     );
     if (response.body.kind !== "single") return { errors: [new GraphQLError("Incremental delivery is not supported over WebSocket.")] };
     const { data, errors } = response.body.singleResult;
@@ -257,7 +248,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   }
 
   wss.on("connection", (socket: WebSocket, request: IncomingMessage) => {
-    const ip = clientAddress(request, options.trustForwardedFor ?? false);
+    const ip = options.clientIp(request);
     states.set(socket, { ip, identity: null, expiry: null });
     const counted = limits.acquireIp(ip);
     socket.once("close", () => counted && limits.releaseIp(ip));

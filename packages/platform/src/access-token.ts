@@ -6,11 +6,11 @@
 import { errors as joseErrors } from "jose";
 import { z } from "zod";
 import { unauthenticated } from "./errors.js";
-import { devSecret } from "./config.js";
+import { devSecret, minimumSecretLength } from "./secret-policy.js";
 import { signIdentityJwt, verifyIdentityJwt, type Identity, type IdentityJwtSettings } from "./identity.js";
 
 export const accessTokenEnv = {
-  JWT_SECRET: z.string().min(32, "must be at least 32 characters").default(devSecret),
+  JWT_SECRET: z.string().min(minimumSecretLength, `must be at least ${minimumSecretLength} characters`).default(devSecret),
   JWT_ISSUER: z.string().default("agora-users"),
   JWT_AUDIENCE: z.string().default("agora-api"),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),

@@ -4,8 +4,9 @@
  * `.env.example`.
  */
 import { z } from "zod";
+import { devSecret, minimumSecretLength, productionSecretProblems } from "./secret-policy.js";
 
-export const devSecret = "agora-dev-secret-change-me-0000000000";
+export { devSecret } from "./secret-policy.js";
 
 /** Variables every service reads. */
 export const commonEnv = {
@@ -17,7 +18,7 @@ export const commonEnv = {
   READ_YOUR_WRITES_WINDOW_MS: z.coerce.number().int().min(0).default(5000),
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
   REDIS_KEY_PREFIX: z.string().default("agora:"),
-  INTERNAL_SECRET: z.string().min(32, "must be at least 32 characters").default(devSecret),
+  INTERNAL_SECRET: z.string().min(minimumSecretLength, `must be at least ${minimumSecretLength} characters`).default(devSecret),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   /**
    * On SIGTERM, how long to keep serving while `/health/ready` says 503, so a load balancer's health
@@ -40,9 +41,8 @@ export function loadConfig<S extends z.ZodRawShape>(shape: S, env: Env = process
   }
   const config = result.data as Record<string, unknown>;
   if (config.NODE_ENV === "production") {
-    for (const [key, value] of Object.entries(config)) {
-      if (value === devSecret) throw new Error(`Invalid configuration: ${key} must be set to a secret of your own in production.`);
-    }
+    const problems = productionSecretProblems(config);
+    if (problems.length) throw new Error(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
   }
   return result.data;
 }

@@ -6,7 +6,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import { GraphQLError } from "graphql";
-import { ErrorCode, httpStatusFor } from "./errors.js";
+import { createCors, type CorsOptions } from "./cors.js";
+import { sendErrorResponse } from "./error-response.js";
+import { ErrorCode, httpStatusFor, isErrorCode } from "./errors.js";
 import { createLifecycle, drainHttpServer, sleep, type DrainOptions, type Lifecycle } from "./graceful-shutdown.js";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
@@ -21,13 +23,18 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   /** Prefix routes, e.g. `GET /jobs/`; checked after exact routes. */
   prefixRoutes?: Record<string, RouteHandler>;
   graphqlPath?: string;
+  /**
+   * Lets browser pages on these origins call every route (see cors.ts).
+   * @defaultValue no CORS headers at all: same-origin and non-browser clients only
+   */
+  cors?: CorsOptions;
 }
 
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly code: string = ErrorCode.BAD_USER_INPUT,
+    readonly code: ErrorCode = ErrorCode.BAD_USER_INPUT,
   ) {
     super(message);
   }
@@ -37,11 +44,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const payload = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(payload), ...headers });
   res.end(payload);
-}
-
-/** The GraphQL-shaped error body used for errors raised before GraphQL execution. */
-export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -79,9 +81,11 @@ function withHttpStatus(error: unknown): unknown {
 
 export function createHttpHandler<TContext extends BaseContext>(options: HttpServerOptions<TContext>) {
   const graphqlPath = options.graphqlPath ?? "/graphql";
+  const cors = options.cors ? createCors(options.cors) : undefined;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://localhost");
     try {
+      if (cors?.(req, res) === "answered") return;
       const route = options.routes?.[`${req.method} ${url.pathname}`];
       if (route) return await route(req, res, url);
       for (const [prefix, handler] of Object.entries(options.prefixRoutes ?? {})) {
@@ -89,10 +93,11 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpSer
         if (req.method === method && path && url.pathname.startsWith(path)) return await handler(req, res, url);
       }
       if (url.pathname !== graphqlPath && url.pathname !== "/") {
-        return sendJson(res, 404, {
-          error: "NOT_FOUND",
-          message: `No route for ${req.method} ${url.pathname}. GraphQL is served at ${graphqlPath}.`,
-        });
+        return sendErrorResponse(
+          res,
+          ErrorCode.NOT_FOUND,
+          `No route for ${req.method} ${url.pathname}. GraphQL is served at ${graphqlPath}.`,
+        );
       }
       let body: unknown = undefined;
       if (req.method === "POST") {
@@ -102,7 +107,7 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpSer
           try {
             body = raw.length ? JSON.parse(raw.toString("utf8")) : undefined;
           } catch (error) {
-            throw new HttpError(400, `The request body is not valid JSON: ${(error as Error).message}`);
+            throw new HttpError(400, `The request body is not valid JSON: ${(error as Error).message}`, ErrorCode.BAD_REQUEST);
           }
         } else {
           body = raw.toString("utf8");
@@ -123,17 +128,17 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpSer
       }
     } catch (error) {
       if (res.headersSent) return void res.end();
-      if (error instanceof HttpError) return sendGraphQLError(res, error.status, error.code, error.message);
+      if (error instanceof HttpError) {
+        // The rest of an over-limit body is still on its way and would be read as the next request
+        // on this connection; the connection ends with this answer instead.
+        if (error.status === 413) res.setHeader("connection", "close");
+        return sendErrorResponse(res, error.code, error.message, { status: error.status });
+      }
       // Errors thrown while building the context (e.g. an unverifiable identity) are GraphQLErrors.
-      const code = (error as { extensions?: { code?: string } }).extensions?.code;
-      if (code === ErrorCode.UNAUTHENTICATED) return sendGraphQLError(res, 401, code, (error as Error).message);
-      if (code === ErrorCode.SERVICE_UNAVAILABLE) return sendGraphQLError(res, 503, code, (error as Error).message);
-      sendGraphQLError(
-        res,
-        500,
-        ErrorCode.INTERNAL_SERVER_ERROR,
-        "Something went wrong on our side. It has been logged; please try again.",
-      );
+      const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+      if (isErrorCode(code) && (code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.SERVICE_UNAVAILABLE))
+        return sendErrorResponse(res, code, (error as Error).message);
+      sendErrorResponse(res, ErrorCode.INTERNAL_SERVER_ERROR, "Something went wrong on our side. It has been logged; please try again.");
       throw error;
     }
   };
@@ -200,7 +205,9 @@ export function serveHandler(
   let stopped = false;
   const served = async (req: IncomingMessage, res: ServerResponse) => {
     if (lifecycle.draining && req.method === "GET" && req.url?.split("?")[0] === "/health/ready") {
-      return sendJson(res, 503, { status: "draining", message: "This instance is shutting down; use another one." });
+      return sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, "This instance is shutting down; use another one.", {
+        details: { status: "draining" },
+      });
     }
     return handler(req, res);
   };

@@ -4,9 +4,10 @@
  * Every platform job is a row in jobs.jobs (the source of truth for status, progress, result and
  * error) and a BullMQ job whose BullMQ id IS the row id, so adding the same row twice is a no-op
  * (the outbox relay may retry an add). The BullMQ payload carries only the row id: workers read
- * the rest from Postgres and move the row's status with guarded SQL updates.
+ * the rest from Postgres and move the row's status with guarded SQL updates. Every statement on
+ * jobs.jobs is in `@agora/platform/job-store`.
  */
-import type { Db, Prisma } from "./database.js";
+import type { Db } from "./database.js";
 
 export const queueNames = {
   imageProcessing: "image-processing",
@@ -53,35 +54,3 @@ export const bullPriority = (priority: number) => 11 - Math.max(0, Math.min(10, 
 
 /** Redis key prefix for BullMQ, under the platform prefix so tests can isolate runs. */
 export const bullPrefix = (redisKeyPrefix: string) => `${redisKeyPrefix}bull`;
-
-export interface PlatformJobRequest {
-  type: Db.JobType;
-  input: Prisma.InputJsonObject;
-  /** The user on whose behalf the job runs (owner of the row). */
-  requestedBy: string;
-  /** 0..10, 10 most urgent. @defaultValue 5 */
-  priority?: number;
-  /** @defaultValue 3 */
-  maxAttempts?: number;
-}
-
-/**
- * Queues a platform job from inside the caller's own transaction: the row is inserted PENDING with
- * enqueued_at NULL, and the jobs service's outbox relay adds it to BullMQ. Committed with the
- * business write or not at all, so nothing is lost when Redis is down at that moment.
- */
-export async function queuePlatformJob(tx: Prisma.TransactionClient, job: PlatformJobRequest): Promise<string> {
-  const row = await tx.job.create({
-    data: {
-      type: job.type,
-      input: job.input,
-      requestedBy: job.requestedBy,
-      priority: job.priority ?? 5,
-      maxAttempts: job.maxAttempts ?? 3,
-      status: "PENDING",
-      enqueuedAt: null,
-    },
-    select: { id: true },
-  });
-  return row.id;
-}

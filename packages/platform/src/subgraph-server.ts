@@ -9,14 +9,18 @@ import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/dis
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph";
 import type { DocumentNode } from "graphql";
-import { createFormatError } from "./errors.js";
+import { describeDependencyFailure } from "./dependency-failure.js";
+import { sendErrorResponse } from "./error-response.js";
+import { createFormatError, ErrorCode } from "./errors.js";
 import { createHttpHandler, sendJson, serveHandler, type RouteHandler, type RunningServer } from "./http-server.js";
 import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.js";
 import type { Database, PrismaClient } from "./database.js";
 import type { DrainOptions } from "./graceful-shutdown.js";
 import type { Logger } from "./logger.js";
-import { Gauge } from "prom-client";
+import { Counter } from "prom-client";
 import { createMetrics, metricsPlugin, type Metrics } from "./metrics.js";
+import { registerDatabaseMetrics } from "./metrics/database-metrics.js";
+import { registerDependencyProbe } from "./metrics/dependency-up.js";
 import type { Redis } from "./redis.js";
 
 export interface SubgraphBaseContext {
@@ -83,14 +87,22 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
   runtime: SubgraphRuntime,
 ): Promise<SubgraphServer> {
   const metrics = createMetrics(definition.name);
-  new Gauge({
+  let statementsCounted = 0;
+  new Counter({
     name: "agora_db_statements_total",
     help: "SQL statements issued by this process",
     registers: [metrics.registry],
+    // A counter fed from the database's own tally at scrape time, so nothing runs per statement.
     collect() {
-      this.set(runtime.db.statementCount());
+      const now = runtime.db.statementCount();
+      this.inc(now - statementsCounted);
+      statementsCounted = now;
     },
   });
+  registerDatabaseMetrics(metrics.registry, runtime.db);
+  registerDependencyProbe(metrics.registry, "postgresql", () => runtime.db.primary.$queryRawUnsafe("SELECT 1"));
+  const { redis } = runtime;
+  if (redis) registerDependencyProbe(metrics.registry, "redis", () => redis.ping());
   const apollo = new ApolloServer<SubgraphBaseContext>({
     schema: buildSubgraphSchema([{ typeDefs: definition.typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }]),
     formatError: createFormatError({
@@ -124,11 +136,10 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
         await runtime.db.primary.$queryRawUnsafe("SELECT 1");
         sendJson(res, 200, { status: "ready", service: definition.name });
       } catch (error) {
-        sendJson(res, 503, {
-          status: "unavailable",
-          service: definition.name,
-          dependency: "postgresql",
-          message: (error as Error).message,
+        runtime.log.warn({ err: error }, "readiness: PostgreSQL check failed");
+        const { state, detail } = describeDependencyFailure(error, runtime.exposeErrorDetails);
+        sendErrorResponse(res, ErrorCode.SERVICE_UNAVAILABLE, detail ?? `PostgreSQL is ${state}.`, {
+          details: { status: "unavailable", service: definition.name, dependency: "postgresql", state },
         });
       }
     },

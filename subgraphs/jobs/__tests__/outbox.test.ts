@@ -5,6 +5,7 @@
  */
 import sharp from "sharp";
 import { createLogger } from "@agora/platform";
+import { JobStore } from "@agora/platform/job-store";
 import { testRedisUrl } from "@agora/platform/testing";
 import { OutboxRelay } from "../src/outbox/relay.js";
 import { JobQueues } from "../src/queue/job-queues.js";
@@ -18,7 +19,7 @@ const open: { relay: OutboxRelay; queues: JobQueues }[] = [];
 /** A relay of our own on the harness's database and BullMQ prefix. */
 function relayTo(redisUrl: string, redisTimeoutMs = 1500) {
   const queues = new JobQueues({ redisUrl, prefix: down.settings.bullPrefix, log });
-  const relay = new OutboxRelay({ db: down.db.primary, queues, log, redisTimeoutMs });
+  const relay = new OutboxRelay({ jobs: new JobStore({ db: down.db.primary }), queues, log, redisTimeoutMs });
   open.push({ relay, queues });
   return relay;
 }

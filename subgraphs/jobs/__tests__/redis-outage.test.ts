@@ -4,59 +4,27 @@
  * Meanwhile uploads answer 202 and jobs are accepted (row and file committed, `enqueued_at` NULL);
  * once Redis is back the outbox relay queues each job exactly once, without any help.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Queue, type JobType } from "bullmq";
 import { Redis } from "ioredis";
 import sharp from "sharp";
-import { queueForJobType, storagePaths, type Db } from "@agora/platform";
-import { eventually, startHarness, unusedPort, user, type Harness, type TestUser } from "./support.js";
+import { queueForJobType } from "@agora/platform/queues";
+import { storagePaths } from "@agora/platform/storage";
+import { type Db } from "@agora/platform/database";
+import { throwawayRedis, type ThrowawayRedis } from "@agora/platform/testing";
+import { eventually, startHarness, user, type Harness, type TestUser } from "./support.js";
 
 const pollMs = 100;
 const redisTimeoutMs = 300;
 const allStates: JobType[] = ["waiting", "prioritized", "delayed", "active", "paused", "waiting-children", "completed", "failed"];
 
-let port: number;
+let redis: ThrowawayRedis;
 let redisUrl: string;
-let redisServer: { child: ChildProcess; exited: Promise<void> } | null = null;
 let h: Harness | undefined;
 let alice: TestUser;
 const queues: Queue[] = [];
 let queueConnection: Redis | undefined;
-
-/** True once `redis-server` on our port answers PING. */
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on("error", () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-async function startRedis(): Promise<void> {
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"],
-    { stdio: "ignore" },
-  );
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  redisServer = { child, exited };
-  await eventually(redisAnswers, `redis-server on port ${port}`);
-}
-
-async function stopRedis(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  if (!redisServer) return;
-  const { child, exited } = redisServer;
-  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-  await exited;
-  redisServer = null;
-}
 
 /** A BullMQ queue on our Redis and the service's prefix, the way a worker would see it. */
 function queueOf(type: Db.JobType): Queue {
@@ -75,9 +43,9 @@ async function copiesOf(queue: Queue, id: string): Promise<number> {
 const row = (id: string) => h!.db.primary.job.findUniqueOrThrow({ where: { id } });
 
 beforeAll(async () => {
-  port = await unusedPort();
-  redisUrl = `redis://127.0.0.1:${port}`;
-  await startRedis();
+  redis = await throwawayRedis(["--maxmemory-policy", "noeviction"]);
+  redisUrl = redis.url;
+  await redis.start();
   h = await startHarness({ settings: { redisUrl, outboxPollMs: pollMs, outboxRedisTimeoutMs: redisTimeoutMs } });
   alice = await user();
   // The service is connected before the outage, so what follows is a live connection being lost.
@@ -86,20 +54,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Queue handles wait for a ready connection when they close: make sure Redis is there for them.
-  if (!redisServer) await startRedis().catch(() => undefined);
+  if (!redis.running) await redis.start().catch(() => undefined);
   try {
     await Promise.allSettled(queues.map((queue) => queue.close()));
     queueConnection?.disconnect();
     await h?.close();
   } finally {
-    await stopRedis("SIGKILL");
+    await redis.stop("SIGKILL");
   }
 });
 
 describe("a Redis outage", () => {
   it("accepts uploads and jobs while Redis is stopped and queues each exactly once when it is back", async () => {
     // 1. Redis goes away.
-    await stopRedis();
+    await redis.stop();
     await eventually(() => h!.server.queues.connection.status !== "ready", "the service to notice Redis is gone");
 
     // 2. An upload is accepted: 202, the file on disk, the row PENDING and not yet queued.
@@ -132,7 +100,7 @@ describe("a Redis outage", () => {
     expect(live.status).toBe(200);
 
     // 4. Redis comes back on the same port (empty: nothing was persisted).
-    await startRedis();
+    await redis.start();
 
     // 5. The relay's poll alone queues both jobs.
     await eventually(

@@ -7,18 +7,9 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import {
-  bullPrefix,
-  createDatabase,
-  createLogger,
-  identityHeader,
-  queueForJobType,
-  signIdentity,
-  type Database,
-  type Db,
-  type Identity,
-  type Role,
-} from "@agora/platform";
+import { bullPrefix, queueForJobType } from "@agora/platform/queues";
+import { createDatabase, type Database, type Db } from "@agora/platform/database";
+import { createLogger, identityHeader, signIdentity, type Identity, type Role } from "@agora/platform";
 import { createTestDatabase, graphqlRequest, testKeyPrefix, testRedisUrl } from "@agora/platform/testing";
 import { createJobsSubgraph, type JobsSubgraph } from "../src/server.js";
 import type { JobsSettings } from "../src/settings.js";
@@ -110,17 +101,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
-/** Waits until `check` returns a truthy value (polling); fails with `what` after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T> | T, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Every file under `dir` (dot-files included), relative to it. */
 export async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
@@ -128,3 +108,5 @@ export async function listFiles(dir: string): Promise<string[]> {
 }
 
 export const jobFields = "id type status progress priority attempts input result error requestedBy { id } createdAt startedAt finishedAt";
+
+export { eventually } from "@agora/platform/testing";

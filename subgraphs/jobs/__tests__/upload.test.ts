@@ -59,6 +59,12 @@ function pngHeaderOnly(width: number, height: number): Buffer {
   ]);
 }
 
+/** The platform's one error shape (GraphQL's `errors` array); returns the `extensions` (code, reason). */
+function refusal(body: unknown): Record<string, unknown> {
+  expect(body).toEqual({ errors: [{ message: expect.any(String), extensions: expect.objectContaining({ code: expect.any(String) }) }] });
+  return (body as { errors: [{ extensions: Record<string, unknown> }] }).errors[0].extensions;
+}
+
 /** Nothing was kept: no file (not even a temporary one) and no job row. */
 async function expectNothingStored() {
   expect(await listFiles(h.settings.storageDir)).toEqual([]);
@@ -69,7 +75,7 @@ describe("refused uploads leave no file and no job", () => {
   it("401 without an identity", async () => {
     const response = await upload(form(png));
     expect(response.status).toBe(401);
-    expect(response.body).toMatchObject({ error: "UNAUTHENTICATED" });
+    expect(refusal(response.body)).toEqual({ code: "UNAUTHENTICATED" });
     await expectNothingStored();
   });
 
@@ -82,7 +88,7 @@ describe("refused uploads leave no file and no job", () => {
   it("413 for a file over the limit, declared up front", async () => {
     const response = await upload(form(Buffer.concat([png, Buffer.alloc(2 * 1024 * 1024)])), alice);
     expect(response.status).toBe(413);
-    expect(response.body).toMatchObject({ error: "BAD_USER_INPUT", reason: "FILE_TOO_LARGE" });
+    expect(refusal(response.body)).toEqual({ code: "BAD_USER_INPUT", reason: "FILE_TOO_LARGE" });
     await expectNothingStored();
   });
 
@@ -127,7 +133,7 @@ describe("refused uploads leave no file and no job", () => {
       alice,
     );
     expect(response.status).toBe(415);
-    expect(response.body).toMatchObject({ reason: "UNSUPPORTED_IMAGE_TYPE" });
+    expect(refusal(response.body)).toEqual({ code: "BAD_USER_INPUT", reason: "UNSUPPORTED_IMAGE_TYPE" });
     await expectNothingStored();
   });
 
@@ -148,14 +154,14 @@ describe("refused uploads leave no file and no job", () => {
     const corrupt = Buffer.concat([png.subarray(0, 16), Buffer.from("garbage garbage garbage garbage garbage garbage garbage garbage")]);
     const response = await upload(form(corrupt, "broken.png", "image/png"), alice);
     expect(response.status).toBe(422);
-    expect(response.body).toMatchObject({ reason: "UNREADABLE_IMAGE" });
+    expect(refusal(response.body)).toEqual({ code: "BAD_USER_INPUT", reason: "UNREADABLE_IMAGE" });
     await expectNothingStored();
   });
 
   it("422 for an image over the pixel limit (read from the header, never decoded)", async () => {
     const response = await upload(form(pngHeaderOnly(10_000, 10_000), "bomb.png", "image/png"), alice);
     expect(response.status).toBe(422);
-    expect(response.body).toMatchObject({ reason: "TOO_MANY_PIXELS" });
+    expect(refusal(response.body)).toEqual({ code: "BAD_USER_INPUT", reason: "TOO_MANY_PIXELS" });
     await expectNothingStored();
   });
 
@@ -233,7 +239,7 @@ describe("accepted uploads", () => {
     expect((await get(`/jobs/${jobId}`, admin)).status).toBe(200);
     const other = await get(`/jobs/${jobId}`, bob);
     expect(other.status).toBe(404);
-    expect(await other.json()).toMatchObject({ error: "NOT_FOUND" });
+    expect(refusal(await other.json())).toEqual({ code: "NOT_FOUND" });
     expect((await get(`/jobs/${randomUUID()}`, alice)).status).toBe(404);
     expect((await get(`/jobs/not-a-uuid`, alice)).status).toBe(400);
     expect((await get(`/jobs/${jobId}`)).status).toBe(401);

@@ -1,5 +1,6 @@
 /** The jobs service's configuration, read once at start (see the README configuration table). */
-import { commonEnv, loadConfig, port, storageEnv, type Env } from "@agora/platform";
+import { commonEnv, loadConfig, port, type Env } from "@agora/platform";
+import { storageEnv } from "@agora/platform/storage";
 import { z } from "zod";
 
 export const jobsEnv = {

@@ -1,4 +1,4 @@
-import { checkPostgres, runtimeFromConfig, serveUntilSignalled } from "@agora/platform";
+import { checkPostgres, runtimeFromConfig, serveUntilSignalled } from "@agora/platform/subgraph";
 import { loadJobsConfig } from "./config.js";
 import { createJobsSubgraph } from "./server.js";
 import { settingsFromConfig } from "./settings.js";

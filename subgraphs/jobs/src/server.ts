@@ -5,7 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import { parse } from "graphql";
-import { createRedis, createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import { createRedis, registerDependencyProbe } from "@agora/platform";
+import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
+import { JobStore, registerOutboxMetrics } from "@agora/platform/job-store";
 import { createContext, type JobsServices } from "./context.js";
 import { OutboxRelay } from "./outbox/relay.js";
 import { JobQueues } from "./queue/job-queues.js";
@@ -20,14 +22,17 @@ import { filesRoutePrefix } from "./storage/public-files.js";
 export const typeDefs = parse(readFileSync(new URL("../schema.graphql", import.meta.url), "utf8"));
 
 export interface JobsSubgraph extends SubgraphServer {
+  jobs: JobStore;
   relay: OutboxRelay;
   queues: JobQueues;
 }
 
 export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: JobsSettings): Promise<JobsSubgraph> {
   const queues = new JobQueues({ redisUrl: settings.redisUrl, prefix: settings.bullPrefix, log: runtime.log });
+  // Every commit of a new or retried job wakes the relay at once; its poll catches the rest.
+  const jobs: JobStore = new JobStore({ db: runtime.db.primary, wake: () => relay.trigger() });
   const relay = new OutboxRelay({
-    db: runtime.db.primary,
+    jobs,
     queues,
     log: runtime.log.child({ component: "outbox-relay" }),
     backoffMs: settings.backoffMs,
@@ -38,9 +43,8 @@ export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: Job
   const notificationRedis = createRedis(settings.redisUrl, { lazyConnect: true });
   const notifications = { redis: notificationRedis, keyPrefix: runtime.redisKeyPrefix ?? "" };
   const live = { ...notifications, log: runtime.log };
-  const services: JobsServices = { settings, relay, queues, notifications, live };
+  const services: JobsServices = { settings, jobs, queues, notifications, live };
   const { internalSecret } = runtime;
-  const db = runtime.db.primary;
 
   const server = await createSubgraphServer(
     {
@@ -49,20 +53,24 @@ export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: Job
       resolvers,
       createContext: (base) => createContext(base, services),
       routes: {
-        "POST /upload": createUploadRoute({ db, relay, settings, internalSecret, log: runtime.log }),
+        "POST /upload": createUploadRoute({ jobs, settings, internalSecret, log: runtime.log }),
       },
       prefixRoutes: {
-        [`GET ${jobStatusPrefix}`]: createJobStatusRoute({ db, internalSecret }),
-        [`GET ${filesRoutePrefix}`]: createFilesRoute({ storageDir: settings.storageDir, db, internalSecret }),
-        "GET /admin/queues": createAdminQueuesRoute({ db, queues, internalSecret, redisTimeoutMs: settings.outboxRedisTimeoutMs }),
+        [`GET ${jobStatusPrefix}`]: createJobStatusRoute({ jobs, internalSecret }),
+        [`GET ${filesRoutePrefix}`]: createFilesRoute({ storageDir: settings.storageDir, jobs, internalSecret }),
+        "GET /admin/queues": createAdminQueuesRoute({ jobs, queues, internalSecret, redisTimeoutMs: settings.outboxRedisTimeoutMs }),
       },
     },
     runtime,
   );
+  // The relay lives here, so its backlog and the Redis it feeds are measured here too.
+  registerOutboxMetrics(server.metrics.registry, runtime.db.primary);
+  registerDependencyProbe(server.metrics.registry, "redis", () => queues.connection.ping());
   if (settings.startRelay ?? true) relay.start();
 
   return {
     ...server,
+    jobs,
     relay,
     queues,
     async stop() {

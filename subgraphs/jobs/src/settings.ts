@@ -1,5 +1,5 @@
 /** The settings a jobs subgraph instance runs with (from config in index.ts; chosen by tests). */
-import { bullPrefix } from "@agora/platform";
+import { bullPrefix } from "@agora/platform/queues";
 import type { JobsConfig } from "./config.js";
 
 export interface JobsSettings {

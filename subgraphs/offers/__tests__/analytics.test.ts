@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { analyticsStreamKey, parseStreamEvent, recordEvent } from "@agora/platform";
+import { analyticsStreamKey, parseStreamEvent, recordEvent } from "@agora/platform/analytics";
 import { testKeyPrefix, testRedisUrl } from "@agora/platform/testing";
 import { offerQuery, startOffers, user, type OffersHarness } from "./harness.js";
 

@@ -1,14 +1,8 @@
 /** Starts the offers subgraph on a free port over a database of its own (one per test file). */
 import { randomUUID } from "node:crypto";
-import {
-  createDatabase,
-  createLogger,
-  identityHeader,
-  signIdentity,
-  type Database,
-  type Identity,
-  type SubgraphRuntime,
-} from "@agora/platform";
+import { createDatabase, type Database } from "@agora/platform/database";
+import { createLogger, identityHeader, signIdentity, type Identity } from "@agora/platform";
+import { type SubgraphRuntime } from "@agora/platform/subgraph";
 import { createTestDatabase, graphqlRequest, type GraphQLResponse } from "@agora/platform/testing";
 import { createOffersSubgraph, type OffersSubgraphOptions } from "../src/server.js";
 
@@ -17,6 +11,8 @@ export const internalSecret = "offers-test-internal-secret-0123456789abcdef";
 export interface OffersHarness {
   url: string;
   db: Database;
+  /** The test database's connection string (for processes and LISTEN connections of its own). */
+  databaseUrl: string;
   runtime: SubgraphRuntime;
   /** Sends an operation, as `as` when given (signed like the gateway does). */
   request<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Identity | null): Promise<GraphQLResponse<T>>;
@@ -63,7 +59,8 @@ export const validInput = (overrides: Partial<OfferInput> = {}): OfferInput => (
 export const user = (role: Identity["role"] = "USER"): Identity => ({ userId: randomUUID(), role });
 
 export async function startOffers(label: string, options: OffersSubgraphOptions = {}): Promise<OffersHarness> {
-  const db = createDatabase({ url: await createTestDatabase(label), poolSize: 4 });
+  const databaseUrl = await createTestDatabase(label);
+  const db = createDatabase({ url: databaseUrl, poolSize: 4 });
   const runtime: SubgraphRuntime = {
     db,
     log: createLogger("offers-test", "silent"),
@@ -80,6 +77,7 @@ export async function startOffers(label: string, options: OffersSubgraphOptions 
   return {
     url: running.url,
     db,
+    databaseUrl,
     runtime,
     request,
     async createOffer(seller, input = {}, { publish = true } = {}) {

@@ -1,4 +1,5 @@
-import type { AnalyticsEventInput, SubgraphBaseContext } from "@agora/platform";
+import type { AnalyticsEventInput } from "@agora/platform/analytics";
+import type { SubgraphBaseContext } from "@agora/platform/subgraph";
 import { createLoaders, type Loaders } from "./data/loaders.js";
 import type { SearchBackend } from "./search/search-backend.js";
 

@@ -1,4 +1,6 @@
-import { checkPostgres, createRedis, recordEvent, runtimeFromConfig, serveUntilSignalled } from "@agora/platform";
+import { checkPostgres, runtimeFromConfig, serveUntilSignalled } from "@agora/platform/subgraph";
+import { createRedis } from "@agora/platform";
+import { recordEvent } from "@agora/platform/analytics";
 import { loadOffersConfig } from "./config.js";
 import { createSearchBackend } from "./search/create-search-backend.js";
 import { createOffersSubgraph } from "./server.js";

@@ -2,7 +2,8 @@
  * Validation of everything clients send to the offers subgraph. Each check throws BAD_USER_INPUT
  * naming the offending argument path (e.g. "input.price.amount"), before anything is written.
  */
-import { Prisma, badUserInput, requireText, requireUuid } from "@agora/platform";
+import { Prisma } from "@agora/platform/database";
+import { badUserInput, requireText, requireUuid } from "@agora/platform";
 import { categories, isCategory } from "./categories.js";
 import { currencies, isCurrency } from "./currencies.js";
 import type { CreateOfferInput, MoneyInput, NearInput, UpdateOfferInput } from "./generated/graphql.js";
@@ -13,7 +14,6 @@ export const maxTags = 10;
 export const tagLength = { min: 1, max: 30 };
 export const maxAmount = new Prisma.Decimal("9999999999.99");
 export const maxRadiusKm = 20_000;
-export const searchQueryLength = { min: 1, max: 200 };
 
 /** The columns a create or update writes, already validated and normalised. */
 export interface OfferFields {

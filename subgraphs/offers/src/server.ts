@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parse } from "graphql";
-import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
 import { createContext, type AnalyticsRecorder } from "./context.js";
 import { resolvers } from "./resolvers/index.js";
 import { createPostgresSearch } from "./search/postgres-search.js";

@@ -6,15 +6,9 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
-import {
-  createDatabase,
-  createLogger,
-  signIdentity,
-  type Database,
-  type Identity,
-  type SubgraphRuntime,
-  type SubgraphServer,
-} from "@agora/platform";
+import { createDatabase, type Database } from "@agora/platform/database";
+import { createLogger, signIdentity, type Identity } from "@agora/platform";
+import { type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
 import { createTestDatabase, graphqlRequest, type GraphQLResponse } from "@agora/platform/testing";
 import { createHttpOfferDirectory } from "../src/data/offer-directory.js";
 import { createReviewsSubgraph } from "../src/server.js";

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import { identityHeader, type SubgraphBaseContext } from "@agora/platform";
+import { identityHeader } from "@agora/platform";
+import { type SubgraphBaseContext } from "@agora/platform/subgraph";
 import type { LivePublisher } from "@agora/platform/live-events";
 import { createLoaders, type Loaders } from "./data/loaders.js";
 import type { OfferDirectory } from "./data/offer-directory.js";

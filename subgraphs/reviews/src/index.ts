@@ -1,4 +1,5 @@
-import { checkPostgres, createRedis, runtimeFromConfig, serveUntilSignalled } from "@agora/platform";
+import { createRedis } from "@agora/platform";
+import { checkPostgres, runtimeFromConfig, serveUntilSignalled } from "@agora/platform/subgraph";
 import { loadReviewsConfig } from "./config.js";
 import { createHttpOfferDirectory } from "./data/offer-directory.js";
 import { createReviewsSubgraph } from "./server.js";

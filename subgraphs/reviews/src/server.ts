@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
 import type { LivePublisher } from "@agora/platform/live-events";
 import { gql } from "graphql-tag";
 import { createContext } from "./context.js";

@@ -1,13 +1,7 @@
 /** Starts the users subgraph on a free port over a database of its own (one per test file). */
-import {
-  createDatabase,
-  createLogger,
-  identityHeader,
-  signIdentity,
-  type Database,
-  type Identity,
-  type SubgraphRuntime,
-} from "@agora/platform";
+import { createDatabase, type Database } from "@agora/platform/database";
+import { createLogger, identityHeader, signIdentity, type Identity } from "@agora/platform";
+import { type SubgraphRuntime } from "@agora/platform/subgraph";
 import { createTestDatabase, graphqlRequest, type GraphQLResponse } from "@agora/platform/testing";
 import { hashPassword } from "../src/auth/password.js";
 import { createUsersSubgraph, type AuthSettings } from "../src/server.js";

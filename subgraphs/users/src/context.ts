@@ -1,4 +1,4 @@
-import type { SubgraphBaseContext } from "@agora/platform";
+import type { SubgraphBaseContext } from "@agora/platform/subgraph";
 import type { AuthSettings } from "./auth/sessions.js";
 import { createLoaders, type Loaders } from "./data/loaders.js";
 

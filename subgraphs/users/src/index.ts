@@ -1,4 +1,4 @@
-import { checkPostgres, runtimeFromConfig, serveUntilSignalled } from "@agora/platform";
+import { checkPostgres, runtimeFromConfig, serveUntilSignalled } from "@agora/platform/subgraph";
 import { authSettings, loadUsersConfig } from "./config.js";
 import { createUsersSubgraph } from "./server.js";
 

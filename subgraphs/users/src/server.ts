@@ -1,7 +1,7 @@
 /** Builds the users subgraph (tests and index.ts start it). */
 import { readFileSync } from "node:fs";
 import { parse } from "graphql";
-import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform";
+import { createSubgraphServer, type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
 import type { AuthSettings } from "./auth/sessions.js";
 import { createContext } from "./context.js";
 import { resolvers } from "./resolvers/index.js";

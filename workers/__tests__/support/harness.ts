@@ -12,16 +12,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Queue, type Job } from "bullmq";
 import { Redis } from "ioredis";
-import {
-  bullPrefix,
-  bullPriority,
-  createDatabase,
-  queueForJobType,
-  queueNames,
-  type Database,
-  type Db,
-  type QueueName,
-} from "@agora/platform";
+import { bullPrefix, bullPriority, queueForJobType, queueNames, type QueueName } from "@agora/platform/queues";
+import { createDatabase, type Database, type Db } from "@agora/platform/database";
 import { createTestDatabase, testKeyPrefix, testRedisUrl } from "@agora/platform/testing";
 
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));

@@ -1,12 +1,14 @@
 /**
  * Moves analytics events from the Redis stream (`recordEvent` on the request path) into
- * jobs.analytics_events in batches. Every process that consumes the analytics queue is one
+ * jobs.analytics_events in batches (through the jobs package, owner of the analytics tables). Every process that consumes the analytics queue is one
  * consumer of one consumer group, so the stream is shared out, never read twice by the group.
  * At-least-once: entries are acknowledged after the insert; a consumer that dies between the two
  * leaves its entries pending, and another consumer claims them after ANALYTICS_CLAIM_IDLE_MS.
  */
 import { hostname } from "node:os";
-import { analyticsStreamKey, isUuid, parseStreamEvent, type Redis } from "@agora/platform";
+import { insertAnalyticsEvents, type NewAnalyticsEvent } from "@agora/jobs/analytics";
+import { analyticsStreamKey, parseStreamEvent } from "@agora/platform/analytics";
+import { isUuid, type Redis } from "@agora/platform";
 import type { WorkerDeps } from "../deps.js";
 
 export const analyticsConsumerGroup = "analytics-workers";
@@ -41,7 +43,7 @@ export async function startEventDrain(deps: WorkerDeps, connection: Redis): Prom
 
   const store = async (entries: StreamEntry[]) => {
     if (entries.length === 0) return;
-    const rows = [];
+    const rows: NewAnalyticsEvent[] = [];
     for (const [, fields] of entries) {
       const event = parseStreamEvent(fields ?? []);
       // Malformed entries are acknowledged and dropped: they would fail forever.
@@ -54,7 +56,7 @@ export async function startEventDrain(deps: WorkerDeps, connection: Redis): Prom
           occurredAt: event.occurredAt,
         });
     }
-    if (rows.length) await prisma.analyticsEvent.createMany({ data: rows });
+    await insertAnalyticsEvents(prisma, rows);
     await connection.xack(stream, analyticsConsumerGroup, ...entries.map(([id]) => id));
     drained += rows.length;
   };

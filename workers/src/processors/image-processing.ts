@@ -9,7 +9,8 @@
  * without it the upload is looked up by job id.
  */
 import { readFile, rm, stat } from "node:fs/promises";
-import { resolveStoragePath, storagePaths, writeFileAtomic } from "@agora/platform";
+import { saveOfferImage } from "@agora/jobs/offer-images";
+import { resolveStoragePath, storagePaths, writeFileAtomic } from "@agora/platform/storage";
 import { z } from "zod";
 import { renderImage, UnreadableImageError } from "../images/variants.js";
 import { unrecoverable, type JobHandler } from "../platform-job.js";
@@ -84,15 +85,10 @@ export const imageProcessing: JobHandler = async (ctx) => {
     blurhash: rendered.blurhash,
     variants,
   };
-  const image = await ctx.deps.prisma.offerImage.upsert({
-    where: { jobId },
-    create: { jobId, ...fields },
-    update: fields,
-    select: { id: true },
-  });
+  const imageId = await saveOfferImage(ctx.deps.prisma, jobId, fields);
   ctx.afterCompleted(() => rm(uploadPath, { force: true }));
   return {
-    imageId: image.id,
+    imageId,
     offerId: fields.offerId,
     width: fields.width,
     height: fields.height,

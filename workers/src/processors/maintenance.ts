@@ -4,11 +4,13 @@
  * - uploads older than UPLOAD_ORPHAN_AGE_MS whose job is gone or COMPLETED (completed jobs delete
  *   their upload themselves; this catches crashes). FAILED and CANCELLED jobs keep theirs, since
  *   `retryJob` needs the file: an upload lives as long as a retry is possible;
- * - refresh tokens that expired more than a day ago (users.refresh_tokens; the users subgraph
- *   never accepts them, this only keeps the table small).
+ * - refresh tokens that expired more than a day ago (through the users package, owner of
+ *   users.refresh_tokens; it never accepts them, this only keeps the table small).
  */
 import { readdir, rm, stat } from "node:fs/promises";
-import { isUuid, resolveStoragePath, storagePaths } from "@agora/platform";
+import { isUuid } from "@agora/platform";
+import { resolveStoragePath, storagePaths } from "@agora/platform/storage";
+import { deleteRefreshTokensExpiredBefore } from "@agora/users/refresh-tokens";
 import { z } from "zod";
 import type { WorkerDeps } from "../deps.js";
 import type { JobHandler } from "../platform-job.js";
@@ -35,10 +37,7 @@ export async function cleanUpOrphanedUploads(deps: WorkerDeps, now = Date.now())
   const ids = old.map((file) => file.jobId).filter((id): id is string => id !== null);
   const live = new Set<string>();
   for (let i = 0; i < ids.length; i += 1000) {
-    const batch = ids.slice(i, i + 1000);
-    const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
-      SELECT id::text FROM jobs.jobs WHERE id = ANY(${batch}::uuid[]) AND status IN ('PENDING', 'PROCESSING', 'FAILED', 'CANCELLED')`;
-    for (const row of rows) live.add(row.id);
+    for (const id of await deps.jobs.findMayRunAgain(ids.slice(i, i + 1000))) live.add(id);
   }
   let deleted = 0;
   for (const file of old) {
@@ -50,8 +49,8 @@ export async function cleanUpOrphanedUploads(deps: WorkerDeps, now = Date.now())
 }
 
 export async function cleanUpRefreshTokens(deps: WorkerDeps): Promise<{ deleted: number }> {
-  const deleted = await deps.prisma.$executeRaw`DELETE FROM users.refresh_tokens WHERE expires_at < now() - interval '1 day'`;
-  return { deleted };
+  // A day of grace keeps the rows behind a reuse or expiry answer a little longer for support questions.
+  return { deleted: await deleteRefreshTokensExpiredBefore(deps.prisma, new Date(Date.now() - 86_400_000)) };
 }
 
 export async function runCleanup(deps: WorkerDeps, task: MaintenanceTask = "cleanup"): Promise<Record<string, unknown>> {

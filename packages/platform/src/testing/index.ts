@@ -1,2 +1,3 @@
 export { createTestDatabase, testKeyPrefix, testRedisUrl, testServerUrl } from "./test-database.js";
 export { graphqlRequest, type GraphQLResponse } from "./graphql-request.js";
+export { eventually, throwawayRedis, unusedPort, type ThrowawayRedis } from "./redis-server.js";

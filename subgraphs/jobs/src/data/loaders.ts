@@ -1,9 +1,10 @@
 /** Per-request DataLoaders: every entity and relationship fetch is batched into one query. */
 import DataLoader from "dataloader";
-import { isUuid, type PrismaClient } from "@agora/platform";
-import { findJobsByIds } from "./jobs.repository.js";
+import { isUuid } from "@agora/platform";
+import { type PrismaClient } from "@agora/platform/database";
+import type { JobStore } from "@agora/platform/job-store";
 import { findImagesByOfferIds } from "./offer-images.repository.js";
-import { findDailyStats, type DayRange } from "./offer-stats.repository.js";
+import { findDailyStats, type DayRange } from "./analytics.repository.js";
 import type { JobRow, OfferDayStatsModel, OfferImageRow } from "./models.js";
 
 export interface OfferStatsKey {
@@ -24,11 +25,11 @@ function fillDays(range: DayRange, rows: Map<string, OfferDayStatsModel>): Offer
 }
 
 /** `read` is asked per batch: a mutation switches this request's reads to the primary. */
-export function createLoaders(read: () => PrismaClient) {
+export function createLoaders(read: () => PrismaClient, jobs: JobStore) {
   return {
     jobById: new DataLoader<string, JobRow | null>(async (ids) => {
       const valid = ids.filter(isUuid);
-      const rows = valid.length ? await findJobsByIds(read(), valid) : [];
+      const rows = valid.length ? await jobs.findMany(valid, read()) : [];
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),

@@ -1,5 +1,6 @@
 /** The values resolvers pass around as GraphQL parents (see ../mappers.json). */
-import type { Connection, Db } from "@agora/platform";
+import type { Connection } from "@agora/platform";
+import type { Db } from "@agora/platform/database";
 import type { LiveNotification } from "@agora/platform/live-events";
 
 export type JobRow = Db.Job;

@@ -200,8 +200,11 @@ export type Offer = {
   __typename?: "Offer";
   id: Scalars["ID"]["output"];
   seller: User;
-  /** Processed images uploaded by the offer's seller, oldest first (images others attached are never shown). */
-  images: Array<OfferImage>;
+  /**
+   * Processed images uploaded by the offer's seller, oldest first (images others attached are never
+   * shown). Null only while the jobs service is unavailable.
+   */
+  images?: Maybe<Array<OfferImage>>;
   /**
    * Daily statistics for every UTC day from the day of `from` to the day before `to` (days without
    * events count zero). The range must be at most 366 days. Only the offer's seller and admins.
@@ -749,7 +752,7 @@ export type OfferResolvers<
     ContextType
   >;
   id?: Resolver<ResolversTypes["ID"], ParentType, ContextType>;
-  images?: Resolver<Array<ResolversTypes["OfferImage"]>, ParentType, ContextType>;
+  images?: Resolver<Maybe<Array<ResolversTypes["OfferImage"]>>, ParentType, ContextType>;
   stats?: Resolver<
     Array<ResolversTypes["OfferDayStats"]>,
     ParentType,

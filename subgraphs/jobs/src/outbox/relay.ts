@@ -5,14 +5,17 @@
  * relay locks a batch of such PENDING rows (`FOR UPDATE SKIP LOCKED`, so several relays in several
  * processes share the work without waiting on each other), adds each to the BullMQ queue of its
  * type with the row id as BullMQ job id (a second add of the same id is a no-op), and sets
- * `enqueued_at` in the same transaction. If Redis is down the adds fail or time out, the
- * transaction commits nothing, and the rows are picked up by a later pass once Redis is back.
+ * `enqueued_at` in the same transaction (the statements are the job store's `deliverOutbox`). If
+ * Redis is down the adds fail or time out, the transaction commits nothing, and the rows are
+ * picked up by a later pass once Redis is back.
  *
- * The API calls `trigger()` right after each commit, so a job is queued without waiting for the
+ * The job store calls `trigger()` right after each commit (`submitJobs`, `retry`), so a job is queued without waiting for the
  * poll; the poll (OUTBOX_POLL_MS) catches everything else (Redis outages, other processes' rows,
  * crashes between commit and trigger).
  */
-import { backoffStrategyName, bullPriority, withTimeout, type Logger, type PrismaClient, type Db } from "@agora/platform";
+import { backoffStrategyName, bullPriority } from "@agora/platform/queues";
+import { withTimeout, type Logger } from "@agora/platform";
+import type { JobStore, OutboxEntry } from "@agora/platform/job-store";
 import type { JobsOptions } from "bullmq";
 import type { JobQueues } from "../queue/job-queues.js";
 
@@ -20,8 +23,8 @@ import type { JobQueues } from "../queue/job-queues.js";
 export { backoffStrategyName };
 
 export interface OutboxRelayOptions {
-  /** The primary database. */
-  db: PrismaClient;
+  /** The owner of jobs.jobs: locks undelivered rows and marks them enqueued. */
+  jobs: JobStore;
   queues: JobQueues;
   log: Logger;
   /** Base delay of the retry backoff (JOB_BACKOFF_MS). @defaultValue 1000 */
@@ -39,13 +42,6 @@ export interface RelayPassResult {
   queued: number;
   /** Rows that could not be delivered (Redis unreachable, previous run still active): they wait. */
   deferred: number;
-}
-
-interface OutboxRow {
-  id: string;
-  type: Db.JobType;
-  priority: number;
-  max_attempts: number;
 }
 
 /** BullMQ options of a platform job (exported so tests and tools add jobs the same way). */
@@ -137,39 +133,32 @@ export class OutboxRelay {
   }
 
   private async runBatch(): Promise<RelayPassResult & { locked: number }> {
-    return this.options.db.$transaction(
-      async (tx) => {
-        const rows = await tx.$queryRaw<OutboxRow[]>`
-          SELECT id::text AS id, type::text AS type, priority, max_attempts
-          FROM jobs.jobs
-          WHERE enqueued_at IS NULL AND status = 'PENDING'
-          ORDER BY created_at, id
-          LIMIT ${this.batchSize}
-          FOR UPDATE SKIP LOCKED`;
-        if (rows.length === 0) return { locked: 0, queued: 0, deferred: 0 };
+    const batch = await this.options.jobs.deliverOutbox(this.batchSize, (entries) => this.deliverAll(entries), {
+      timeoutMs: this.redisTimeoutMs + 15_000,
+    });
+    return { locked: batch.locked, queued: batch.enqueued, deferred: batch.locked - batch.enqueued };
+  }
 
-        let delivered: string[] = [];
-        try {
-          const outcomes = await withTimeout(
-            Promise.allSettled(rows.map((row) => this.deliver(row))),
-            this.redisTimeoutMs,
-            "Redis (BullMQ add)",
-          );
-          delivered = rows
-            .filter((_, i) => outcomes[i]!.status === "fulfilled" && (outcomes[i] as PromiseFulfilledResult<boolean>).value)
-            .map((row) => row.id);
-          const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
-          if (failure) this.options.log.warn({ err: failure.reason }, "some jobs could not be queued; they stay in the outbox");
-        } catch (error) {
-          this.options.log.warn({ err: error, rows: rows.length }, "Redis did not answer; jobs stay in the outbox until it does");
-        }
-        if (delivered.length > 0) {
-          await tx.$executeRaw`UPDATE jobs.jobs SET enqueued_at = now(), updated_at = now() WHERE id = ANY(${delivered}::uuid[])`;
-        }
-        return { locked: rows.length, queued: delivered.length, deferred: rows.length - delivered.length };
-      },
-      { maxWait: 5000, timeout: this.redisTimeoutMs + 15_000 },
-    );
+  /** Adds every entry to BullMQ within the Redis timeout; returns the ids that are in their queue afterwards. */
+  private async deliverAll(entries: OutboxEntry[]): Promise<string[]> {
+    try {
+      const outcomes = await withTimeout(
+        Promise.allSettled(entries.map((entry) => this.deliver(entry))),
+        this.redisTimeoutMs,
+        "Redis (BullMQ add)",
+      );
+      const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+      if (failure) this.options.log.warn({ err: failure.reason }, "some jobs could not be queued; they stay in the outbox");
+      return entries
+        .filter((_, i) => {
+          const outcome = outcomes[i];
+          return outcome?.status === "fulfilled" && outcome.value;
+        })
+        .map((entry) => entry.id);
+    } catch (error) {
+      this.options.log.warn({ err: error, rows: entries.length }, "Redis did not answer; jobs stay in the outbox until it does");
+      return [];
+    }
   }
 
   /**
@@ -177,7 +166,7 @@ export class OutboxRelay {
    * same id that already finished (the row was retried, or cancelled while Redis was away and
    * skipped by a worker) is replaced; one still active is left alone and the row waits.
    */
-  private async deliver(row: OutboxRow): Promise<boolean> {
+  private async deliver(row: OutboxEntry): Promise<boolean> {
     const queue = this.options.queues.forType(row.type);
     const state = await queue.getJobState(row.id);
     switch (state) {
@@ -194,11 +183,7 @@ export class OutboxRelay {
         // commit did not happen.
         return true;
     }
-    await queue.add(
-      row.type,
-      { jobId: row.id },
-      bullJobOptions({ id: row.id, priority: row.priority, maxAttempts: row.max_attempts }, this.backoffMs),
-    );
+    await queue.add(row.type, { jobId: row.id }, bullJobOptions(row, this.backoffMs));
     return true;
   }
 }

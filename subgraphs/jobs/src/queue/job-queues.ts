@@ -3,16 +3,9 @@
  * and shows on the admin dashboard. One Redis connection is shared by all of them.
  */
 import { Queue } from "bullmq";
-import {
-  createRedis,
-  queueForJobType,
-  queueNames,
-  type Db,
-  type Logger,
-  type PlatformJobData,
-  type QueueName,
-  type Redis,
-} from "@agora/platform";
+import { createRedis, type Logger, type Redis } from "@agora/platform";
+import { queueForJobType, queueNames, type PlatformJobData, type QueueName } from "@agora/platform/queues";
+import { type Db } from "@agora/platform/database";
 
 export type PlatformQueue = Queue<PlatformJobData, unknown, string>;
 

@@ -1,6 +1,8 @@
 /** Who may see and create which jobs, and what a valid job input is. Each check throws the
  * platform's public errors, naming the field. */
-import { badUserInput, forbidden, isAdmin, reportRangeEnd, type Db, type Identity, type Prisma } from "@agora/platform";
+import { badUserInput, forbidden, isAdmin, type Identity } from "@agora/platform";
+import { reportRangeEnd } from "@agora/platform/queues";
+import { type Db, type Prisma } from "@agora/platform/database";
 import type { JobRow } from "../data/models.js";
 
 export const maxJobsPerBatch = 100;

@@ -9,9 +9,9 @@ import {
   badUserInput,
   withTimeout,
 } from "@agora/platform";
+import { allowsTransition } from "@agora/platform/job-store";
 import { publishJobState } from "@agora/platform/live-events";
 import type { Context } from "../context.js";
-import { cancelPendingJob, findJob, insertJobs, listJobs, requestCancellation, resetForRetry } from "../data/jobs.repository.js";
 import type { JobRow } from "../data/models.js";
 import type { Resolvers } from "../generated/graphql.js";
 import { canSeeJob, reportScope, requireDateRange, validateJobBatch } from "./job-rules.js";
@@ -26,10 +26,17 @@ const systemJobTypes: ReadonlySet<JobRow["type"]> = new Set(["MODERATION", "ANAL
 async function ownJobForUpdate(ctx: Context, rawId: string): Promise<JobRow> {
   const identity = requireIdentity(ctx.identity);
   const id = requireUuid(rawId);
-  const job = await findJob(ctx.db.write, id);
+  const job = await ctx.services.jobs.find(id);
   if (!job || !canSeeJob(identity, job)) throw notFound("Job", id);
   if (systemJobTypes.has(job.type) && !isAdmin(identity))
     throw forbidden(`${job.type} jobs are run by the platform; only admins can cancel or retry them.`);
+  return job;
+}
+
+/** The row as it is after a change of ours; deleted meanwhile is NOT_FOUND. */
+async function currentJob(ctx: Context, id: string): Promise<JobRow> {
+  const job = await ctx.services.jobs.find(id);
+  if (!job) throw notFound("Job", id);
   return job;
 }
 
@@ -61,8 +68,7 @@ export const jobResolvers: Resolvers = {
       if (createdFrom && createdTo && createdFrom.getTime() > createdTo.getTime()) {
         throw badUserInput(`"filter.createdFrom" must not be after "filter.createdTo".`, "filter.createdFrom");
       }
-      return listJobs(
-        ctx.db.read,
+      return ctx.services.jobs.list(
         {
           requestedBy: isAdmin(identity) ? undefined : identity.userId,
           status: filter?.status,
@@ -71,12 +77,13 @@ export const jobResolvers: Resolvers = {
           createdTo,
         },
         page,
+        ctx.db.read,
       );
     },
     async deadLetterJobs(_parent, { first, after }, ctx) {
       const identity = requireIdentity(ctx.identity);
       if (!isAdmin(identity)) throw forbidden("Only admins may list dead-lettered jobs.");
-      return listJobs(ctx.db.read, { deadLettered: true }, parsePage({ first, after }));
+      return ctx.services.jobs.list({ deadLettered: true }, parsePage({ first, after }), ctx.db.read);
     },
   },
 
@@ -84,18 +91,15 @@ export const jobResolvers: Resolvers = {
     async createJobs(_parent, { input }, ctx) {
       const identity = requireIdentity(ctx.identity);
       const valid = validateJobBatch(identity, input);
-      const jobs = await insertJobs(
-        ctx.db.write,
+      return ctx.services.jobs.submitJobs(
         valid.map((job) => ({ ...job, requestedBy: identity.userId, maxAttempts: ctx.services.settings.maxAttempts })),
       );
-      ctx.services.relay.trigger();
-      return jobs;
     },
 
     async requestAnalyticsReport(_parent, { range }, ctx) {
       const identity = requireIdentity(ctx.identity);
       const { from, to } = requireDateRange(range.from, range.to, "range");
-      const [job] = await insertJobs(ctx.db.write, [
+      const [job] = await ctx.services.jobs.submitJobs([
         {
           type: "ANALYTICS_REPORT",
           priority: 0,
@@ -104,30 +108,26 @@ export const jobResolvers: Resolvers = {
           maxAttempts: ctx.services.settings.maxAttempts,
         },
       ]);
-      ctx.services.relay.trigger();
-      return job!;
+      if (!job) throw new Error("submitJobs returned no row for the report job.");
+      return job;
     },
 
     async cancelJob(_parent, { id }, ctx) {
+      const { jobs } = ctx.services;
       // A worker may move the row between our read and our write: the guarded updates tell, and
       // we decide again on the fresh state (a handful of rounds at most).
       for (let round = 0; round < 5; round++) {
         const job = await ownJobForUpdate(ctx, id);
-        switch (job.status) {
-          case "PENDING":
-            if (await cancelPendingJob(ctx.db.write, job.id)) {
-              await publishJobState(ctx.services.live, ctx.db.write, job.id);
-              await removeFromQueue(ctx, job);
-              return (await findJob(ctx.db.write, job.id))!;
-            }
-            break;
-          case "PROCESSING":
-            if (await requestCancellation(ctx.db.write, job.id)) return (await findJob(ctx.db.write, job.id))!;
-            break;
-          case "COMPLETED":
-          case "FAILED":
-          case "CANCELLED":
-            throw conflict(`Job ${job.id} is already ${job.status}; only PENDING or PROCESSING jobs can be cancelled.`);
+        if (allowsTransition("cancel", job.status)) {
+          if (await jobs.cancel(job.id)) {
+            await publishJobState(ctx.services.live, ctx.db.write, job.id);
+            await removeFromQueue(ctx, job);
+            return currentJob(ctx, job.id);
+          }
+        } else if (allowsTransition("requestCancel", job.status)) {
+          if (await jobs.requestCancel(job.id)) return currentJob(ctx, job.id);
+        } else {
+          throw conflict(`Job ${job.id} is already ${job.status}; only PENDING or PROCESSING jobs can be cancelled.`);
         }
       }
       throw conflict(`Job ${id} changed state while it was being cancelled; try again.`);
@@ -135,15 +135,14 @@ export const jobResolvers: Resolvers = {
 
     async retryJob(_parent, { id }, ctx) {
       const job = await ownJobForUpdate(ctx, id);
-      if (job.status !== "FAILED" && job.status !== "CANCELLED") {
+      if (!allowsTransition("retry", job.status)) {
         throw conflict(`Job ${job.id} is ${job.status}; only FAILED or CANCELLED jobs can be retried.`);
       }
-      if (!(await resetForRetry(ctx.db.write, job.id))) {
+      if (!(await ctx.services.jobs.retry(job.id))) {
         throw conflict(`Job ${job.id} changed state while it was being retried; try again.`);
       }
       await publishJobState(ctx.services.live, ctx.db.write, job.id);
-      ctx.services.relay.trigger();
-      return (await findJob(ctx.db.write, job.id))!;
+      return currentJob(ctx, job.id);
     },
   },
 

@@ -8,12 +8,13 @@
  * this page covers what operators look at, with no extra dependency.)
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ErrorCode, isAdmin, sendJson, withTimeout, type PrismaClient, type RouteHandler } from "@agora/platform";
+import { ErrorCode, isAdmin, sendJson, withTimeout, type RouteHandler } from "@agora/platform";
+import type { JobStore } from "@agora/platform/job-store";
 import type { JobQueues, PlatformQueue } from "../queue/job-queues.js";
 import { requireRestIdentity, RestError, sendRestError } from "./rest-support.js";
 
 export interface AdminQueuesDependencies {
-  db: PrismaClient;
+  jobs: JobStore;
   queues: JobQueues;
   internalSecret: string;
   redisTimeoutMs: number;
@@ -99,8 +100,8 @@ export function createAdminQueuesRoute(deps: AdminQueuesDependencies): RouteHand
       if (!isAdmin(identity)) throw new RestError(403, ErrorCode.FORBIDDEN, "The queue dashboard is for admins only.");
       const [queues, undelivered, deadLetter] = await Promise.all([
         Promise.all(deps.queues.all().map((queue) => queueReport(queue, deps.redisTimeoutMs))),
-        deps.db.job.count({ where: { enqueuedAt: null, status: "PENDING" } }),
-        deps.db.job.count({ where: { deadLetteredAt: { not: null } } }),
+        deps.jobs.countUndelivered(),
+        deps.jobs.countDeadLettered(),
       ]);
       const report = { queues, outbox: { undelivered }, deadLetter, generatedAt: new Date().toISOString() };
       const wantsHtml =

@@ -9,14 +9,15 @@ import { realpath, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sep } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { ErrorCode, isAdmin, isUuid, resolveStoragePath, type PrismaClient, type RouteHandler } from "@agora/platform";
-import { findJob } from "../data/jobs.repository.js";
+import { ErrorCode, isAdmin, isUuid, type RouteHandler } from "@agora/platform";
+import { resolveStoragePath } from "@agora/platform/storage";
+import type { JobStore } from "@agora/platform/job-store";
 import { contentTypeFor, filesRoutePrefix } from "../storage/public-files.js";
 import { optionalRestIdentity, RestError, sendRestError } from "./rest-support.js";
 
 export interface FilesRouteDependencies {
   storageDir: string;
-  db: PrismaClient;
+  jobs: JobStore;
   internalSecret: string;
 }
 
@@ -48,7 +49,7 @@ export function createFilesRoute(deps: FilesRouteDependencies): RouteHandler {
         const identity = await optionalRestIdentity(req, deps.internalSecret);
         if (!identity || !isUuid(jobId)) throw notFound();
         if (!isAdmin(identity)) {
-          const job = await findJob(deps.db, jobId.toLowerCase());
+          const job = await deps.jobs.find(jobId.toLowerCase());
           if (!job || job.requestedBy !== identity.userId) throw notFound();
         }
       } else if (area !== "images") {

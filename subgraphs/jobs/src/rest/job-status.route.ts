@@ -1,7 +1,7 @@
 /** GET /jobs/:id — the job as JSON, for its requester or an admin (the statusUrl of an upload). */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ErrorCode, isUuid, sendJson, type PrismaClient, type RouteHandler } from "@agora/platform";
-import { findJob } from "../data/jobs.repository.js";
+import { ErrorCode, isUuid, sendJson, type RouteHandler } from "@agora/platform";
+import type { JobStore } from "@agora/platform/job-store";
 import type { JobRow } from "../data/models.js";
 import { canSeeJob } from "../resolvers/job-rules.js";
 import { requireRestIdentity, RestError, sendRestError } from "./rest-support.js";
@@ -27,14 +27,14 @@ export function jobJson(job: JobRow) {
   };
 }
 
-export function createJobStatusRoute(deps: { db: PrismaClient; internalSecret: string }): RouteHandler {
+export function createJobStatusRoute(deps: { jobs: JobStore; internalSecret: string }): RouteHandler {
   return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     try {
       const identity = await requireRestIdentity(req, deps.internalSecret);
       const id = url.pathname.slice(jobStatusPrefix.length);
       if (!isUuid(id)) throw new RestError(400, ErrorCode.BAD_USER_INPUT, `"${id.slice(0, 60)}" is not a valid job id.`);
       // The primary: a client polls right after its upload, before a replica may have the row.
-      const job = await findJob(deps.db, id.toLowerCase());
+      const job = await deps.jobs.find(id.toLowerCase());
       if (!job || !canSeeJob(identity, job)) throw new RestError(404, ErrorCode.NOT_FOUND, `Job ${id} was not found.`);
       sendJson(res, 200, jobJson(job), { "cache-control": "no-store" });
     } catch (error) {

@@ -1,8 +1,12 @@
 /** Shared bits of the REST routes: JSON errors and the caller's identity. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ErrorCode, identityHeader, sendJson, verifyIdentityHeader, type Identity } from "@agora/platform";
+import { ErrorCode, identityHeader, sendErrorResponse, verifyIdentityHeader, type Identity } from "@agora/platform";
 
-/** REST errors are `{ error: <public code>, message, reason? }`, like the platform's 404 route. */
+/**
+ * A refusal of a REST route: answered in the platform's one error shape
+ * (`{ errors: [{ message, extensions: { code, reason? } }] }`), with an HTTP status of its own
+ * where the code's default does not say enough (413, 415, 422) and a machine-readable `reason`.
+ */
 export class RestError extends Error {
   constructor(
     readonly status: number,
@@ -16,7 +20,11 @@ export class RestError extends Error {
 }
 
 export function sendRestError(res: ServerResponse, error: RestError, headers: Record<string, string> = {}): void {
-  sendJson(res, error.status, { error: error.code, message: error.message, ...(error.reason ? { reason: error.reason } : {}) }, headers);
+  sendErrorResponse(res, error.code, error.message, {
+    status: error.status,
+    details: error.reason ? { reason: error.reason } : {},
+    headers,
+  });
 }
 
 /** The verified identity from the gateway's header; a missing or unverifiable one is a 401. */

@@ -19,25 +19,16 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import busboy from "busboy";
 import sharp, { type Metadata } from "sharp";
-import {
-  ErrorCode,
-  isUuid,
-  resolveStoragePath,
-  sendJson,
-  storagePaths,
-  type Logger,
-  type PrismaClient,
-  type RouteHandler,
-} from "@agora/platform";
-import { insertJobs } from "../data/jobs.repository.js";
-import type { OutboxRelay } from "../outbox/relay.js";
+import { ErrorCode, isUuid, sendJson, type Logger, type RouteHandler } from "@agora/platform";
+import { resolveStoragePath, storagePaths } from "@agora/platform/storage";
+import type { JobStore } from "@agora/platform/job-store";
 import type { JobsSettings } from "../settings.js";
 import { sniffImageType, sniffLength, type ImageType } from "../upload/image-type.js";
 import { requireRestIdentity, RestError, sendRestError } from "./rest-support.js";
 
 export interface UploadRouteDependencies {
-  db: PrismaClient;
-  relay: OutboxRelay;
+  /** Commits the job row and wakes the outbox relay. */
+  jobs: JobStore;
   settings: JobsSettings;
   internalSecret: string;
   log: Logger;
@@ -232,7 +223,7 @@ export function createUploadRoute(deps: UploadRouteDependencies): RouteHandler {
       await rename(tempPath, finalPath);
       await syncDirectory(uploadsDir);
 
-      await insertJobs(deps.db, [
+      await deps.jobs.submitJobs([
         {
           id: jobId,
           type: "IMAGE_PROCESSING",
@@ -251,7 +242,6 @@ export function createUploadRoute(deps: UploadRouteDependencies): RouteHandler {
         },
       ]);
       committed = true;
-      deps.relay.trigger();
       const statusUrl = `/jobs/${jobId}`;
       sendJson(res, 202, { jobId, status: "PENDING", statusUrl }, { location: statusUrl });
     } catch (error) {

@@ -3,7 +3,7 @@
  * issues a fixed number of statements however many offers or users it touches.
  */
 import DataLoader from "dataloader";
-import type { PrismaClient } from "@agora/platform";
+import type { PrismaClient } from "@agora/platform/database";
 import {
   countSellerOffers,
   findOffersByIds,

@@ -2,8 +2,11 @@
  * Data access for offers.offers. Reads take the client they should use (replica or primary) so
  * resolvers decide routing; writes always receive the primary.
  */
-import { Prisma, afterKeyWhere, newestFirst, type Connection, type Db, type Page, type PrismaClient, type SortKey } from "@agora/platform";
+import { Prisma, type Db, type PrismaClient } from "@agora/platform/database";
+import { afterKeyWhere, newestFirst, type Connection, type Page, type SortKey } from "@agora/platform";
 import type { OfferFields } from "../offer-input.js";
+import { recordSearchChange } from "../search/search-outbox.js";
+import { recordVocabulary } from "../search/search-vocabulary.js";
 
 export type OfferRow = Db.Offer;
 export type OfferStatus = Db.OfferStatus;
@@ -51,8 +54,18 @@ export async function countOffers(db: PrismaClient, filter: OfferListFilter): Pr
   return db.offer.count({ where: listWhere(filter) });
 }
 
+/** What every offer write does in its transaction besides the write: tell search (outbox, vocabulary). */
+async function recordForSearch(tx: Prisma.TransactionClient, offer: OfferRow): Promise<void> {
+  await recordSearchChange(tx, offer.id);
+  if (offer.status === "ACTIVE") await recordVocabulary(tx, offer.id);
+}
+
 export async function insertOffer(db: PrismaClient, sellerId: string, fields: OfferFields): Promise<OfferRow> {
-  return db.offer.create({ data: { ...fields, sellerId, status: "DRAFT" } });
+  return db.$transaction(async (tx) => {
+    const offer = await tx.offer.create({ data: { ...fields, sellerId, status: "DRAFT" } });
+    await recordForSearch(tx, offer);
+    return offer;
+  });
 }
 
 /**
@@ -65,9 +78,13 @@ export async function updateOfferGuarded(
   fromStatuses: readonly OfferStatus[],
   data: Partial<OfferFields> & { status?: OfferStatus },
 ): Promise<OfferRow | null> {
-  const { count } = await db.offer.updateMany({ where: { id, status: { in: [...fromStatuses] } }, data });
-  if (count === 0) return null;
-  return db.offer.findUnique({ where: { id } });
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.offer.updateMany({ where: { id, status: { in: [...fromStatuses] } }, data });
+    if (count === 0) return null;
+    const offer = await tx.offer.findUnique({ where: { id } });
+    if (offer) await recordForSearch(tx, offer);
+    return offer;
+  });
 }
 
 /** A request for one seller's page of offers (the User.offers field of one user). */
@@ -157,4 +174,22 @@ export async function findOffersBatch(db: PrismaClient, afterId: string | null, 
     orderBy: { id: "asc" },
     take: batchSize,
   });
+}
+
+/** Offers written from `since` on (a reindex applies them to the new index before it swaps). */
+export async function findOffersUpdatedSince(
+  db: PrismaClient,
+  since: Date,
+  afterId: string | null,
+  batchSize: number,
+): Promise<OfferRow[]> {
+  return db.offer.findMany({
+    where: { updatedAt: { gte: since }, ...(afterId ? { id: { gt: afterId } } : {}) },
+    orderBy: { id: "asc" },
+    take: batchSize,
+  });
+}
+
+export async function countAllOffers(db: PrismaClient): Promise<number> {
+  return db.offer.count();
 }

@@ -1,9 +1,10 @@
-import { conflict, notFound, requireIdentity, requireUuid, type Identity } from "@agora/platform";
+import { conflict, forbidden, isAdmin, notFound, requireIdentity, requireUuid, type Identity } from "@agora/platform";
 import { insertOffer, updateOfferGuarded, type OfferRow, type OfferStatus } from "../data/offer.repository.js";
 import type { Context } from "../context.js";
 import type { MutationResolvers } from "../generated/graphql.js";
 import { requireSellerOrAdmin } from "../offer-access.js";
 import { parseCreateOfferInput, parseUpdateOfferInput, type OfferFields } from "../offer-input.js";
+import { requestReindex } from "../search/reindex-request.js";
 
 /** The offer a mutation is about: NOT_FOUND when missing, FORBIDDEN unless seller or admin. */
 async function offerToChange(ctx: Context, identity: Identity, id: string): Promise<OfferRow> {
@@ -13,10 +14,9 @@ async function offerToChange(ctx: Context, identity: Identity, id: string): Prom
   return offer;
 }
 
-/** After the commit: refresh the request's cache and (in the background) the search index. */
+/** After the commit: refresh the request's cache (the search outbox row was written in the transaction). */
 function written(ctx: Context, offer: OfferRow): OfferRow {
   ctx.loaders.offerById.clear(offer.id).prime(offer.id, offer);
-  ctx.search.offerChanged(offer);
   return offer;
 }
 
@@ -56,5 +56,11 @@ export const Mutation: MutationResolvers = {
     const offer = await offerToChange(ctx, identity, requireUuid(args.id));
     if (offer.status === "ARCHIVED") throw conflict(`Offer ${offer.id} is already archived.`);
     return change(ctx, offer, ["DRAFT", "ACTIVE"], { status: "ARCHIVED" });
+  },
+
+  async reindexOffers(_parent, _args, ctx) {
+    const identity = requireIdentity(ctx.identity);
+    if (!isAdmin(identity)) throw forbidden("Only admins can rebuild the search index.");
+    return requestReindex(ctx.db.write, identity.userId);
   },
 };

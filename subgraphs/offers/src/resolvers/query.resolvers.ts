@@ -1,10 +1,26 @@
-import { badUserInput, forbidden, isAdmin, parsePage, requireText, requireUuid, toConnection, unauthenticated } from "@agora/platform";
-import { countOffers, listOffers, type OfferConnectionValue, type OfferListFilter, type OfferRow } from "../data/offer.repository.js";
+import { badUserInput, forbidden, isAdmin, parsePage, requireUuid, toConnection, unauthenticated, type Identity } from "@agora/platform";
+import { countOffers, listOffers, type OfferListFilter, type OfferStatus } from "../data/offer.repository.js";
 import type { QueryResolvers } from "../generated/graphql.js";
 import { canSee } from "../offer-access.js";
-import { optionalUuid, parseNear, parsePriceRange, requireCategory, searchQueryLength } from "../offer-input.js";
-import { decodeSearchCursor, encodeSearchCursor } from "../search/search-cursor.js";
-import { maxSearchWindow, type SearchRequest } from "../search/search-backend.js";
+import { optionalUuid, parseNear, parsePriceRange, requireCategory } from "../offer-input.js";
+import type { SearchRequest } from "../search/search-backend.js";
+import { emptySearchConnection, toSearchConnection } from "../search/search-connection.js";
+import { decodeSearchCursor, searchFingerprint } from "../search/search-cursor.js";
+import { parseSearchText } from "../search/search-text.js";
+
+/**
+ * The statuses a caller may filter on: ACTIVE for everyone; DRAFT or ARCHIVED for admins, and for
+ * sellers about their own offers ("filter.sellerId" set to their id).
+ */
+function visibleStatuses(identity: Identity | null, status: OfferStatus | null, sellerId: string | null): OfferStatus[] {
+  const wanted = status ?? "ACTIVE";
+  if (wanted !== "ACTIVE" && !isAdmin(identity)) {
+    if (!identity) throw unauthenticated(`Sign in to see ${wanted} offers.`);
+    if (sellerId !== identity.userId)
+      throw forbidden(`Only admins can see other sellers' ${wanted} offers; set "filter.sellerId" to your own id.`);
+  }
+  return [wanted];
+}
 
 export const Query: QueryResolvers = {
   async offer(_parent, { id }, ctx) {
@@ -18,12 +34,7 @@ export const Query: QueryResolvers = {
     const page = parsePage(args);
     const filter = args.filter ?? {};
     const sellerId = optionalUuid(filter.sellerId, "filter.sellerId");
-    const status = filter.status ?? "ACTIVE";
-    if (status !== "ACTIVE" && !isAdmin(ctx.identity)) {
-      if (!ctx.identity) throw unauthenticated(`Sign in to list ${status} offers.`);
-      if (sellerId !== ctx.identity.userId)
-        throw forbidden(`Only admins can list other sellers' ${status} offers; set "filter.sellerId" to your own id.`);
-    }
+    const [status = "ACTIVE"] = visibleStatuses(ctx.identity, filter.status ?? null, sellerId);
     const where: OfferListFilter = {
       status,
       sellerId,
@@ -36,43 +47,54 @@ export const Query: QueryResolvers = {
 
   async searchOffers(_parent, args, ctx) {
     const { first } = parsePage({ first: args.first });
-    const query = requireText(args.query, "query", searchQueryLength);
-    const offset = args.after == null ? 0 : decodeSearchCursor(args.after) + 1;
-    if (offset + first > maxSearchWindow) {
-      throw badUserInput(`Search results can be paged through the first ${maxSearchWindow} only; refine the query or the filter.`, "after");
-    }
+    const text = parseSearchText(args.query);
     const filter = args.filter ?? {};
     const near = filter.near == null ? null : parseNear(filter.near, "filter.near");
-    const sort = args.sort ?? "RELEVANCE";
-    if (sort === "DISTANCE" && !near) throw badUserInput(`"sort: DISTANCE" needs "filter.near" to measure from.`, "sort");
-    const request: SearchRequest = {
-      query,
-      category: filter.category == null ? null : requireCategory(filter.category, "filter.category"),
-      sellerId: optionalUuid(filter.sellerId, "filter.sellerId"),
-      ...parsePriceRange(filter, "filter"),
+    const requested = args.sort ?? "RELEVANCE";
+    if (requested === "DISTANCE" && !near) throw badUserInput(`"sort: DISTANCE" needs "filter.near" to measure from.`, "sort");
+    const sellerId = optionalUuid(filter.sellerId, "filter.sellerId");
+    const statuses = visibleStatuses(ctx.identity, filter.status ?? null, sellerId);
+    const price = parsePriceRange(filter, "filter");
+    const category = filter.category == null ? null : requireCategory(filter.category, "filter.category");
+    const hasPreviousPage = args.after != null;
+    // Only punctuation or operators: nothing to match, and nothing an engine should parse.
+    if (text.query !== "" && text.words.length === 0) return emptySearchConnection(hasPreviousPage);
+    // An empty query has no relevance: the filtered offers, newest first.
+    const sort = requested === "RELEVANCE" && text.words.length === 0 ? "NEWEST" : requested;
+    const fingerprint = searchFingerprint([
+      ctx.search.name,
+      text.query,
+      category,
+      sellerId,
+      price.priceMin?.toFixed(2) ?? null,
+      price.priceMax?.toFixed(2) ?? null,
       near,
+      statuses,
       sort,
-      offset,
+    ]);
+    const request: SearchRequest = {
+      query: text.query,
+      words: text.words,
+      excluded: text.excluded,
+      alternatives: text.alternatives,
+      category,
+      sellerId,
+      ...price,
+      near,
+      statuses,
+      sort,
+      after: args.after == null ? null : decodeSearchCursor(args.after, fingerprint, sort),
       limit: first + 1,
     };
-    const hits = await ctx.search.search(request, ctx.db.read);
-    const pageIds = hits.ids.slice(0, first);
-    const rows = await ctx.loaders.offerById.loadMany(pageIds);
-    // The index may lag behind Postgres (Elasticsearch): drop hits that are no longer public.
-    const edges = rows.flatMap((row, i) =>
-      row && !(row instanceof Error) && row.status === "ACTIVE" ? [{ cursor: encodeSearchCursor(offset + i), node: row as OfferRow }] : [],
+    const page = await ctx.search.search(request, ctx.db.read);
+    const rows = await ctx.loaders.offerById.loadMany(page.hits.slice(0, first).map((hit) => hit.id));
+    const connection = toSearchConnection(
+      page,
+      rows.map((row) => (row instanceof Error ? null : row)),
+      { first, fingerprint, hasPreviousPage, visible: (row) => statuses.includes(row.status) },
     );
-    for (const edge of edges) ctx.recordAnalytics({ type: "SEARCH", offerId: edge.node.id, userId: ctx.identity?.userId ?? null, query });
-    const connection: OfferConnectionValue = {
-      edges,
-      pageInfo: {
-        hasNextPage: hits.ids.length > first,
-        hasPreviousPage: offset > 0,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? (pageIds.length ? encodeSearchCursor(offset + pageIds.length - 1) : null),
-      },
-      totalCount: hits.total,
-    };
+    for (const edge of connection.edges)
+      ctx.recordAnalytics({ type: "SEARCH", offerId: edge.node.id, userId: ctx.identity?.userId ?? null, query: text.query });
     return connection;
   },
 };

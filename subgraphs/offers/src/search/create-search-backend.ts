@@ -1,5 +1,6 @@
 import type { Logger } from "@agora/platform";
-import { createElasticsearchClient, createElasticsearchSearch } from "./elasticsearch-search.js";
+import { createElasticsearchClient } from "./elasticsearch-client.js";
+import { createElasticsearchSearch } from "./elasticsearch-search.js";
 import { createPostgresSearch } from "./postgres-search.js";
 import type { SearchBackend } from "./search-backend.js";
 
@@ -13,8 +14,7 @@ export interface SearchConfig {
 /**
  * ELASTICSEARCH_URL set: Elasticsearch. The index is created in the background if missing; when
  * Elasticsearch is down the service still starts, says so in the log, answers searches with
- * SERVICE_UNAVAILABLE and retries the index creation on the next write. Otherwise Postgres
- * full-text search.
+ * SERVICE_UNAVAILABLE and the indexer retries. Otherwise Postgres full-text search.
  */
 export function createSearchBackend(config: SearchConfig, log: Logger): SearchBackend {
   if (!config.ELASTICSEARCH_URL) return createPostgresSearch();

@@ -3,7 +3,8 @@
  * the number of SQL statements does not grow with the number of offers, users or reviews asked for.
  */
 import DataLoader from "dataloader";
-import type { Page, PrismaClient } from "@agora/platform";
+import type { Page } from "@agora/platform";
+import type { PrismaClient } from "@agora/platform/database";
 import { findOfferRatings, toOfferRatingView, type OfferRatingView } from "./rating.js";
 import {
   countReviewsPerParent,

@@ -6,9 +6,10 @@
  * lock on the review row, and only by the difference between the old and the new status: applying
  * the same outcome twice (a retried job) changes the aggregate once.
  */
-import { isUuid, type Db, type PrismaClient } from "@agora/platform";
+import { isUuid } from "@agora/platform";
+import { type Db, type PrismaClient } from "@agora/platform/database";
 import { applyRatingDelta, ratingDelta } from "./rating.js";
-import { lockReview, transactionOptions, type ReviewRecord } from "./review.repository.js";
+import { lockReview, transactionOptions, writeModeration, type ReviewRecord } from "./review.repository.js";
 
 export type ModerationStatus = Db.ModerationStatus;
 
@@ -47,9 +48,9 @@ export async function setModerationResult(prisma: PrismaClient, reviewId: string
     }
     const sentimentChanges = result.sentiment !== undefined && result.sentiment !== current.sentiment;
     if (current.moderationStatus === result.status && !sentimentChanges) return current;
-    const updated = await tx.review.update({
-      where: { id: reviewId },
-      data: { moderationStatus: result.status, ...(sentimentChanges ? { sentiment: result.sentiment } : {}) },
+    const updated = await writeModeration(tx, reviewId, {
+      moderationStatus: result.status,
+      ...(sentimentChanges ? { sentiment: result.sentiment } : {}),
     });
     await applyRatingDelta(tx, current.offerId, ratingDelta(current, updated));
     return updated;

@@ -5,7 +5,7 @@
  * `INSERT ... ON CONFLICT DO UPDATE SET x = x + delta` (Prisma's native upsert): concurrent writers
  * never read-modify-write the row, so a burst of reviews cannot lose an update.
  */
-import type { Db, Prisma, PrismaClient } from "@agora/platform";
+import type { Db, Prisma, PrismaClient } from "@agora/platform/database";
 
 export const starValues = [1, 2, 3, 4, 5] as const;
 export type Stars = (typeof starValues)[number];

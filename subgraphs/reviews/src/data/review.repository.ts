@@ -3,17 +3,9 @@
  * statement for any number of parents. Writes run in a transaction together with the change to the
  * offer's rating aggregate (see rating.ts).
  */
-import {
-  conflict,
-  notFound,
-  Prisma,
-  queuePlatformJob,
-  type Connection,
-  type Db,
-  type Identity,
-  type Page,
-  type PrismaClient,
-} from "@agora/platform";
+import { conflict, notFound, type Connection, type Identity, type Page } from "@agora/platform";
+import { Prisma, type Db, type PrismaClient } from "@agora/platform/database";
+import { insertJobs } from "@agora/platform/job-store";
 import { applyRatingDelta, ratingDelta } from "./rating.js";
 
 export type ReviewRecord = Db.Review;
@@ -126,7 +118,7 @@ export interface NewReview {
 
 /** New or edited text is scored by the moderation worker; queued in the review's own transaction. */
 async function queueModeration(tx: Prisma.TransactionClient, review: ReviewRecord): Promise<void> {
-  await queuePlatformJob(tx, { type: "MODERATION", input: { reviewId: review.id, body: review.body }, requestedBy: review.authorId });
+  await insertJobs(tx, [{ type: "MODERATION", input: { reviewId: review.id, body: review.body }, requestedBy: review.authorId }]);
 }
 
 /** Inserts a review and counts it in the offer's rating; CONFLICT when the author already reviewed the offer. */
@@ -178,6 +170,15 @@ export async function updateReview(
     if (data.body !== undefined) await queueModeration(tx, updated);
     return updated;
   }, transactionOptions);
+}
+
+/** Sets a locked review's moderation status and/or sentiment, inside the caller's transaction (moderation.ts). */
+export async function writeModeration(
+  tx: Prisma.TransactionClient,
+  id: string,
+  data: { moderationStatus: Db.ModerationStatus; sentiment?: number | null },
+): Promise<ReviewRecord> {
+  return tx.review.update({ where: { id }, data });
 }
 
 /** Deletes a review and takes it out of the offer's rating. `authorize` may refuse. */

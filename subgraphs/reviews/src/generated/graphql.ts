@@ -125,10 +125,14 @@ export type PageInfo = {
 export type Offer = {
   __typename?: "Offer";
   id: Scalars["ID"]["output"];
-  /** Newest first. REJECTED reviews are listed only to their author and to moderators. */
-  reviews: ReviewConnection;
-  /** Aggregate of the offer's reviews that are not REJECTED. */
-  rating: OfferRating;
+  /**
+   * Newest first. REJECTED reviews are listed only to their author and to moderators.
+   * Null only while the reviews service is unavailable (an error with SERVICE_UNAVAILABLE says so),
+   * so the offers themselves still arrive.
+   */
+  reviews?: Maybe<ReviewConnection>;
+  /** Aggregate of the offer's reviews that are not REJECTED; null only while the reviews service is unavailable. */
+  rating?: Maybe<OfferRating>;
 };
 
 export type OfferReviewsArgs = {
@@ -139,8 +143,11 @@ export type OfferReviewsArgs = {
 export type User = {
   __typename?: "User";
   id: Scalars["ID"]["output"];
-  /** Reviews this user wrote, newest first. REJECTED ones are listed only to the user and to moderators. */
-  reviews: ReviewConnection;
+  /**
+   * Reviews this user wrote, newest first. REJECTED ones are listed only to the user and to moderators.
+   * Null only while the reviews service is unavailable.
+   */
+  reviews?: Maybe<ReviewConnection>;
 };
 
 export type UserReviewsArgs = {
@@ -578,8 +585,8 @@ export type OfferResolvers<
     ContextType
   >;
   id?: Resolver<ResolversTypes["ID"], ParentType, ContextType>;
-  reviews?: Resolver<ResolversTypes["ReviewConnection"], ParentType, ContextType, Partial<OfferReviewsArgs>>;
-  rating?: Resolver<ResolversTypes["OfferRating"], ParentType, ContextType>;
+  reviews?: Resolver<Maybe<ResolversTypes["ReviewConnection"]>, ParentType, ContextType, Partial<OfferReviewsArgs>>;
+  rating?: Resolver<Maybe<ResolversTypes["OfferRating"]>, ParentType, ContextType>;
 };
 
 export type UserResolvers<
@@ -593,7 +600,7 @@ export type UserResolvers<
     ContextType
   >;
   id?: Resolver<ResolversTypes["ID"], ParentType, ContextType>;
-  reviews?: Resolver<ResolversTypes["ReviewConnection"], ParentType, ContextType, Partial<UserReviewsArgs>>;
+  reviews?: Resolver<Maybe<ResolversTypes["ReviewConnection"]>, ParentType, ContextType, Partial<UserReviewsArgs>>;
 };
 
 export type OfferRatingResolvers<

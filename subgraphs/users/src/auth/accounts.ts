@@ -1,5 +1,6 @@
 /** Registration, password login and profile changes. Input is validated before anything is written. */
-import { conflict, notFound, unauthenticated, type PrismaClient } from "@agora/platform";
+import { conflict, notFound, unauthenticated } from "@agora/platform";
+import { type PrismaClient } from "@agora/platform/database";
 import {
   findCredentialsByEmail,
   insertUser,

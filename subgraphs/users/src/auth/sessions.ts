@@ -4,7 +4,8 @@
  * means two parties hold it (a thief and the owner), so the whole family is revoked.
  */
 import { randomUUID } from "node:crypto";
-import { issueAccessToken, unauthenticated, type AccessTokenSettings, type Prisma, type PrismaClient } from "@agora/platform";
+import { issueAccessToken, unauthenticated, type AccessTokenSettings } from "@agora/platform";
+import { type Prisma, type PrismaClient } from "@agora/platform/database";
 import { findRefreshTokenByHash, insertRefreshToken, markRefreshTokenUsed, revokeFamily } from "../data/refresh-token.repository.js";
 import { findUserById, type UserRecord } from "../data/user.repository.js";
 import { hashRefreshToken, newRefreshToken } from "./refresh-token.js";

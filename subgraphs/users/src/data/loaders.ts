@@ -3,7 +3,7 @@
  * is batched into one findMany per tick. Created per request so no cache outlives a request.
  */
 import DataLoader from "dataloader";
-import type { SubgraphBaseContext } from "@agora/platform";
+import type { SubgraphBaseContext } from "@agora/platform/subgraph";
 import { findUsersByIds, type UserRecord } from "./user.repository.js";
 
 export interface Loaders {

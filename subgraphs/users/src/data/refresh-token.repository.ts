@@ -1,5 +1,8 @@
-/** Data access for users.refresh_tokens (rotation and family revocation, see auth/sessions.ts). */
-import type { Db, Prisma, PrismaClient } from "@agora/platform";
+/**
+ * The one owner of users.refresh_tokens (rotation and family revocation, see auth/sessions.ts);
+ * the maintenance worker prunes expired tokens through its public entry (`@agora/users/refresh-tokens`).
+ */
+import type { Db, Prisma, PrismaClient } from "@agora/platform/database";
 
 type Client = PrismaClient | Prisma.TransactionClient;
 
@@ -31,5 +34,11 @@ export async function markRefreshTokenUsed(db: Client, id: string, now: Date): P
 /** Revokes every token of a login (tokens revoked earlier keep their first revocation time). */
 export async function revokeFamily(db: Client, familyId: string, now: Date): Promise<number> {
   const { count } = await db.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: now } });
+  return count;
+}
+
+/** Deletes tokens that expired before `cutoff`; they can never be accepted again. Returns how many. */
+export async function deleteRefreshTokensExpiredBefore(db: Client, cutoff: Date): Promise<number> {
+  const { count } = await db.refreshToken.deleteMany({ where: { expiresAt: { lt: cutoff } } });
   return count;
 }

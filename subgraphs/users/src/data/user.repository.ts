@@ -1,5 +1,6 @@
 /** Data access for users.users. Reads never select the password hash except `findCredentialsByEmail`. */
-import { afterKeyWhere, newestFirst, Prisma, type Connection, type Db, type Page, type PrismaClient } from "@agora/platform";
+import { afterKeyWhere, newestFirst, type Connection, type Page } from "@agora/platform";
+import { Prisma, type Db, type PrismaClient } from "@agora/platform/database";
 
 type Client = PrismaClient | Prisma.TransactionClient;
 

@@ -1,0 +1,79 @@
+/** What every benchmark here needs: free ports, readiness polling, CPU and RSS of a process, load. */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const benchRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+/** Polls `url` until it answers 2xx. */
+export async function waitReady(url: string, timeoutMs = 60_000, pollMs = 250): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+/** user+system CPU time of a process in ms (from /proc; clock ticks are 10 ms on Linux). */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+export function rssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface LoadOptions {
+  url: string;
+  /** The JSON request body (e.g. `{"query": …}`). */
+  body: string;
+  connections: number;
+  durationSec: number;
+  warmupSec: number;
+}
+
+/**
+ * Runs bench/load.ts (autocannon) in its own process, so the load generator never competes with
+ * the measured process's event loop, and asynchronously, so samplers here keep ticking.
+ */
+export function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(benchRoot, "bench/load.ts"), JSON.stringify(options)], {
+    cwd: benchRoot,
+    env: { ...process.env, NODE_OPTIONS: "" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as LoadResult);
+    });
+  });
+}

@@ -1,0 +1,99 @@
+/**
+ * A rolling restart of both gateways (SIGTERM, wait for the exit, start again, wait until HAProxy
+ * has it back in rotation, then the other one) under steady load through real HAProxy fails no
+ * request and runs no mutation twice: a stopping gateway reports itself not ready, refuses new
+ * connections (which HAProxy retries on the other gateway) and finishes what it has in flight.
+ */
+import pg from "pg";
+import { setTimeout as delay } from "node:timers/promises";
+import { startStack, type Stack } from "../support/stack.js";
+import {
+  freePort,
+  haproxyInstalled,
+  longestGapMs,
+  startGatewayProcess,
+  startHaproxy,
+  startLoad,
+  stopChild,
+  type GatewayProcess,
+  type Haproxy,
+} from "../support/tier.js";
+
+const describeWithHaproxy = haproxyInstalled ? describe : describe.skip;
+if (!haproxyInstalled) console.warn("rolling restart test skipped: HAProxy is not installed (apt-get install haproxy)");
+
+let stack: Stack;
+let sql: pg.Client;
+let haproxy: Haproxy | undefined;
+const gateways: GatewayProcess[] = [];
+
+beforeAll(async () => {
+  if (!haproxyInstalled) return;
+  stack = await startStack({ label: "rolling", seed: { users: 10, offers: 20, reviewsPerOffer: 1 } });
+  sql = new pg.Client({ connectionString: stack.databaseUrl });
+  await sql.connect();
+});
+afterAll(async () => {
+  if (!haproxyInstalled) return;
+  await haproxy?.stop();
+  await Promise.all(gateways.map((g) => stopChild(g, 5000)));
+  await sql.end();
+  await stack.stop();
+});
+
+describeWithHaproxy("a rolling SIGTERM restart of both gateways behind HAProxy", () => {
+  it("fails no request and runs no mutation twice", async () => {
+    const ports = { primary: await freePort(), secondary: await freePort() };
+    const running = {
+      primary: await startGatewayProcess(stack, "primary", ports.primary),
+      secondary: await startGatewayProcess(stack, "secondary", ports.secondary),
+    };
+    gateways.push(running.primary, running.secondary);
+    haproxy = await startHaproxy(ports);
+    await haproxy.waitForStatus("primary", "UP");
+    await haproxy.waitForStatus("secondary", "UP");
+
+    const { accessToken } = await stack.login("alice@agora.test");
+    const titlePrefix = `rolling-${Date.now()}`;
+    const load = startLoad(haproxy.url, { concurrency: 6, pauseMs: 10, token: accessToken, titlePrefix });
+    const loadStart = Date.now();
+    await delay(1500);
+
+    const exits: string[] = [];
+    for (const name of ["primary", "secondary"] as const) {
+      const old = running[name];
+      old.process.kill("SIGTERM");
+      const { code, signal } = await old.exited;
+      exits.push(`${name}: ${signal ?? `code ${code}`}`);
+      expect({ name, code, signal }).toEqual({ name, code: 0, signal: null });
+      running[name] = await startGatewayProcess(stack, name, ports[name]);
+      gateways.push(running[name]);
+      await haproxy.waitForStatus(name, "UP", 30_000);
+      await delay(1000);
+    }
+    await load.stop();
+    const loadEnd = Date.now();
+
+    const failed = load.outcomes.filter((o) => !o.ok);
+    const mutations = load.outcomes.filter((o) => o.kind === "mutation");
+    const rows = await sql.query<{ title: string; n: number }>(
+      "SELECT title, count(*)::int AS n FROM offers.offers WHERE title LIKE $1 GROUP BY title",
+      [`${titlePrefix} %`],
+    );
+    const rowsByTitle = new Map(rows.rows.map((r) => [r.title, r.n]));
+    console.log(
+      [
+        `rolling restart (SIGTERM, restart, wait for UP; primary then secondary) under load through HAProxy:`,
+        `  requests: ${load.outcomes.length} (${mutations.length} mutations), failed: ${failed.length}; exits: ${exits.join(", ")}`,
+        `  longest gap without a successful answer: ${longestGapMs(load.outcomes, loadStart, loadEnd)} ms`,
+        ...failed.map((o) => `  failed: ${o.kind} at +${o.startedAt - loadStart} ms, status ${o.status} ${o.detail ?? ""}`),
+      ].join("\n"),
+    );
+
+    expect(failed).toEqual([]);
+    for (const m of mutations) expect({ title: m.title, n: rowsByTitle.get(m.title!) ?? 0 }).toEqual({ title: m.title, n: 1 });
+    const stats = await haproxy.stats();
+    expect(stats.primary?.status).toMatch(/^UP/);
+    expect(stats.secondary?.status).toMatch(/^UP/);
+  }, 180_000);
+});
