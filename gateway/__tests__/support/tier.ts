@@ -141,8 +141,8 @@ export interface Haproxy extends Child {
   stop(): Promise<void>;
 }
 
-/** Sends one command to HAProxy's runtime API (the stats socket) and returns its answer. */
-function runtimeApi(socket: string, command: string): Promise<string> {
+/** Sends one command to HAProxy's runtime API (the stats socket), e.g. `disable server gateways/secondary`, and returns its answer. */
+export function runtimeApi(socket: string, command: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const connection = createConnection(socket);
     let answer = "";

@@ -259,6 +259,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   });
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node's HTTP server stops watching a socket once it is upgraded: a peer that resets it (a load
+    // balancer's client gone, a killed process) would otherwise be an unhandled 'error' that takes
+    // the whole gateway down.
+    socket.on("error", (error) => log.debug({ err: error }, "subscriptions: socket error"));
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname !== path || closing) {
       const status = closing ? "503 Service Unavailable" : "404 Not Found";
