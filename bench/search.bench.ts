@@ -9,14 +9,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import pg from "pg";
 import { applyMigrations } from "@agora/prisma/migrations";
 import { ensureDatabase } from "@agora/prisma/ensure-database";
+import { benchRoot as root, freePort, runLoad, type LoadResult } from "./support.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const databaseUrl = process.env.BENCH_SEARCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora_bench_search";
 const seedOffers = Number(process.env.SEED_OFFERS ?? 100_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -33,39 +31,8 @@ const scenarios: Record<string, string> = {
   facets: `{ searchOffers(query: "vintage", filter: { near: { lat: 48.8566, lng: 2.3522, radiusKm: 50 } }, first: 20) { totalCount ${node} facets { categories { category count } price { min max count } distance { fromKm toKm count } } } }`,
 };
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-interface LoadResult {
-  requests: number;
-  errors: number;
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
-function load(url: string, query: string): Promise<LoadResult> {
-  const config = JSON.stringify({ url, body: JSON.stringify({ query }), connections, durationSec, warmupSec });
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "bench/load.ts"), config], {
-    cwd: root,
-    env: { ...process.env, NODE_OPTIONS: "" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as LoadResult);
-    });
-  });
-}
+const load = (url: string, query: string): Promise<LoadResult> =>
+  runLoad({ url, body: JSON.stringify({ query }), connections, durationSec, warmupSec });
 
 // 1. Data: the seed at SEED_OFFERS offers (reviews are not searched: none, to seed faster).
 await ensureDatabase(databaseUrl);

@@ -18,9 +18,8 @@
  * clients and the publisher run in this process. Writes bench/results/subscriptions.json and .md.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient, type Client } from "graphql-ws";
@@ -31,6 +30,7 @@ import { createLogger, createRedis, issueAccessToken } from "@agora/platform";
 import { publishJobState } from "@agora/platform/live-events";
 import { applyMigrations } from "@agora/prisma/migrations";
 import { ensureDatabase } from "@agora/prisma/ensure-database";
+import { freePort, rssKb, waitReady } from "./support.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora_bench";
@@ -39,14 +39,6 @@ const socketCount = Number(process.env.BENCH_SOCKETS ?? 1000);
 const eventCount = Number(process.env.BENCH_EVENTS ?? 10);
 const jwtSecret = "bench-jwt-secret-0123456789abcdef-0123";
 const keyPrefix = `agora-bench:${Date.now()}:`;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 const build = spawnSync(process.execPath, ["--import", "tsx", join(root, "scripts/build.ts")], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) throw new Error("pnpm build failed");
@@ -76,20 +68,6 @@ function start(packageDir: string, env: Record<string, string>): ChildProcess {
 }
 process.on("exit", () => children.forEach((c) => c.kill("SIGTERM")));
 
-async function waitReady(url: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not become ready`);
-}
-
-const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
