@@ -11,7 +11,7 @@ export const jobsEnv = {
   /** @defaultValue 0.0.0.0 */
   HOST: z.string().default("0.0.0.0"),
   /** Base of the URLs of processed images (the gateway/HAProxy address clients use). @defaultValue http://127.0.0.1:4001 */
-  PUBLIC_BASE_URL: z.string().url().default("http://127.0.0.1:4001"),
+  PUBLIC_BASE_URL: z.string().url().default("http://127.0.0.1:4000"),
   /** Largest accepted upload (the file part); larger ones get 413. @defaultValue 10 MiB */
   UPLOAD_MAX_BYTES: z.coerce
     .number()
