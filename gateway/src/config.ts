@@ -56,6 +56,8 @@ const subgraphMillis = z.string().transform((value, ctx) => {
 
 /** Caches (README, "Gateway caches"). */
 export const cacheEnv = {
+  /** Identical subgraph queries in flight at once (same caller) share one fetch; never mutations. @defaultValue true */
+  SUBGRAPH_DEDUPLICATION: flag(true),
   /** Share query plans between gateways through Redis (an in-process LRU stays in front). @defaultValue true */
   PLAN_CACHE_SHARED: flag(true),
   /** Plans kept in each gateway's memory. @defaultValue 1000 */

@@ -27,6 +27,7 @@ import { clientIpResolver, createGatewayContext, type GatewayContext } from "./c
 import { AuthenticatedDataSource } from "./datasource/authenticated-data-source.js";
 import { createSubgraphBreakers } from "./datasource/subgraph-breaker.js";
 import { createSubgraphFetch } from "./datasource/subgraph-fetch.js";
+import { deduplicateQueries } from "./datasource/deduplicate-queries.js";
 import { createReadiness } from "./http/readiness.js";
 import { requestSignal, withRequestSignal } from "./http/request-signal.js";
 import { createGatewayRoutes } from "./http/routes.js";
@@ -67,6 +68,12 @@ export async function createGateway(
     labelNames: ["subgraph"],
     registers: [metrics.registry],
   });
+  const merged = new Counter({
+    name: "agora_gateway_subgraph_fetches_deduplicated_total",
+    help: "Subgraph queries answered by an identical one already in flight (not sent again)",
+    labelNames: ["subgraph"],
+    registers: [metrics.registry],
+  });
   const gateway = new ApolloGateway({
     supergraphSdl,
     queryPlannerConfig: caches.queryPlannerConfig,
@@ -81,11 +88,12 @@ export async function createGateway(
         breaker,
         onRetry: () => retries.inc({ subgraph: name }),
       });
-      return instrumentSubgraphFetch(
+      const source = instrumentSubgraphFetch(
         name,
         new AuthenticatedDataSource(name, urls[name] ?? url ?? "", config.INTERNAL_SECRET, timeoutMs, subgraphFetch),
         fetchMetrics,
       );
+      return config.SUBGRAPH_DEDUPLICATION ? deduplicateQueries(name, source, { merged: (subgraph) => merged.inc({ subgraph }) }) : source;
     },
   });
   let apiSchema: GraphQLSchema | null = null;
@@ -176,6 +184,8 @@ export async function createGateway(
     },
     // Sockets first, with 1001 "going away", so clients reconnect to another gateway while this one drains HTTP.
     async stop() {
+      // Not ready first (HAProxy stops sending), then the sockets, then the HTTP drain.
+      served.lifecycle.draining = true;
       await subscriptions.close();
       await served.stop();
     },

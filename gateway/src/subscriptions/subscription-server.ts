@@ -110,11 +110,19 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     query: DocumentNode | string,
     variables: Record<string, unknown> | undefined,
     operationName?: string | null,
+    /** A client operation sent over the socket (charged by the rate limiter), or the gateway's own payload query. */
+    from: { clientIp: string } | "gateway" = "gateway",
   ): Promise<ExecutionResult> {
     const response = await options.apollo.executeOperation(
       { query, variables: variables ?? {}, ...(operationName ? { operationName } : {}) },
-      // clientIp: the gateway itself runs the query; `internal` keeps the rate limiter out (see context.ts).
-      { contextValue: { identity, requestId: randomUUID(), clientIp: "gateway", internal: true } },
+      // A payload query is the gateway's own (`internal`: the socket was limited when it subscribed);
+      // a query or mutation the client sent is charged like one over HTTP, from the client's address.
+      {
+        contextValue:
+          from === "gateway"
+            ? { identity, requestId: randomUUID(), clientIp: "gateway", internal: true }
+            : { identity, requestId: randomUUID(), clientIp: from.clientIp },
+      },
     );
     if (response.body.kind !== "single") return { errors: [new GraphQLError("Incremental delivery is not supported over WebSocket.")] };
     const { data, errors } = response.body.singleResult;
@@ -140,6 +148,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           closeSocket(socket, LiveCloseCode.Unauthorized, (error as Error).message.slice(0, 120));
           return false;
         }
+        // Closed while the token was checked: onClose has already run, so a slot taken now would leak.
+        if (socket.readyState !== socket.OPEN) return false;
         if (identified.identity) {
           if (!limits.acquireUser(identified.identity.userId)) {
             log.warn({ userId: identified.identity.userId, ip: state.ip }, "subscriptions: too many sockets for one user; refused");
@@ -151,7 +161,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         if (identified.expiresAt !== null) {
           state.expiry = setTimeout(
             () => closeSocket(socket, LiveCloseCode.Unauthorized, "The access token has expired; reconnect with a fresh one."),
-            Math.max(0, identified.expiresAt - Date.now()),
+            // setTimeout fires at once for delays above 2^31-1 ms (~24.8 days): clamp, a socket that old reconnects.
+            Math.min(2 ** 31 - 1, Math.max(0, identified.expiresAt - Date.now())),
           );
           state.expiry.unref();
         }
@@ -190,8 +201,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       },
       // Queries and mutations sent over the socket: executed by Apollo like HTTP ones.
       execute: (args) => {
-        const socket = args.contextValue as WebSocket;
-        return execute(states.get(socket)?.identity ?? null, args.document, args.variableValues ?? {}, args.operationName);
+        const state = states.get(args.contextValue as WebSocket);
+        return execute(state?.identity ?? null, args.document, args.variableValues ?? {}, args.operationName, {
+          clientIp: state?.ip ?? "unknown",
+        });
       },
       subscribe: async (args) => {
         const socket = args.contextValue as WebSocket;
