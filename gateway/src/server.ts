@@ -97,7 +97,10 @@ export async function createGateway(
     },
   });
   let apiSchema: GraphQLSchema | null = null;
-  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => void (apiSchema = schema));
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema, coreSupergraphSdl }) => {
+    apiSchema = schema;
+    caches.planCache?.useSupergraph(coreSupergraphSdl);
+  });
   // Landing page, operation limits, rate limiting and the production settings that go with them.
   const limits = gatewayPlugins(config, { registry: metrics.registry, log });
   const apollo = new ApolloServer<GatewayContext>({

@@ -87,3 +87,30 @@ test("plans of another supergraph never collide: the Redis key carries the schem
   await Promise.all([one.close(), two.close()]);
   redis.disconnect();
 });
+
+test("a supergraph update re-scopes the shared tier; a planner releases only its own lock", async () => {
+  const { SharedPlanCache } = await import("../../src/caching/plan-cache.js");
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379");
+  const log = { warn: () => {} };
+  const keyPrefix = `${stack.keyPrefix}scope:`;
+  const plan = { kind: "QueryPlan" as const, node: undefined };
+  const a = new SharedPlanCache({ redis, keyPrefix, supergraphSdl: "type Query { a: Int }", lockTtlMs: 60_000, log });
+  const b = new SharedPlanCache({ redis, keyPrefix, supergraphSdl: "type Query { b: Int }", lockTtlMs: 60_000, log });
+  expect(await b.get("k")).toBeUndefined(); // b holds the lock for k under its schema
+  await b.set("k", plan);
+  expect(await a.get("k")).toBeUndefined(); // another schema: not b's plan
+  a.useSupergraph("type Query { b: Int }"); // what the gateway does when the supergraph changes
+  expect(await a.get("k")).toEqual(plan);
+
+  // A lock that expired and was taken by another planner stays that planner's.
+  const lockPattern = `${keyPrefix}plan:*:lock:slow`;
+  expect(await a.get("slow")).toBeUndefined(); // a plans "slow" and holds its lock
+  const [lock] = await redis.keys(lockPattern);
+  await redis.del(lock!); // a's lock expires
+  expect(await b.get("slow")).toBeUndefined(); // b takes it
+  await a.set("slow", plan); // a finishes late
+  expect(await redis.keys(lockPattern)).toHaveLength(1); // b's lock is still there
+  await Promise.all([a.close(), b.close()]);
+  redis.disconnect();
+});

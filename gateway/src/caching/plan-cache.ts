@@ -15,7 +15,7 @@
  *
  * Plans are plain data (`exposeDocumentNodeInFetchNode` stays off), so JSON is a faithful encoding.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import type { QueryPlan, QueryPlanCache } from "@apollo/query-planner";
 import type { Redis } from "ioredis";
@@ -56,37 +56,66 @@ export const plannerVersion: string = (require("@apollo/query-planner/package.js
 
 const pollMs = 25;
 
-/** KEYS: plan, lock; ARGV: lock TTL in ms. Returns {plan or "", 1 if this caller took the lock}. */
-const getOrLockScript = `
+/** A Lua script and its SHA-1, run by EVALSHA (EVAL the first time a Redis has not seen it). */
+const script = (source: string) => ({ source, sha: createHash("sha1").update(source).digest("hex") });
+
+/**
+ * KEYS: plan, lock; ARGV: lock TTL in ms, this planner's token. Returns {plan or "", 1 if this caller
+ * took the lock}.
+ */
+const getOrLock = script(`
 local plan = redis.call("GET", KEYS[1])
 if plan then return {plan, 0} end
-if redis.call("SET", KEYS[2], "1", "PX", ARGV[1], "NX") then return {"", 1} end
+if redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[1], "NX") then return {"", 1} end
 return {"", 0}
-`;
-const getOrLockSha = createHash("sha1").update(getOrLockScript).digest("hex");
+`);
+
+/**
+ * KEYS: plan, lock; ARGV: plan JSON, TTL in s, this planner's token (or ""). Stores the plan and
+ * releases the lock only if it is still this planner's: a lock that expired and was taken by
+ * another gateway stays that gateway's.
+ */
+const storeAndRelease = script(`
+redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2])
+if ARGV[3] ~= "" and redis.call("GET", KEYS[2]) == ARGV[3] then redis.call("DEL", KEYS[2]) end
+return 1
+`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SharedPlanCache implements QueryPlanCache {
   private readonly memory: LRUCache<string, QueryPlan>;
-  private readonly scope: string;
+  private scope = "";
   private readonly ttlSeconds: number;
   private readonly lockWaitMs: number;
   private readonly lockTtlMs: number;
-  /** Lookups whose plan this process is planning now, to release their lock once stored. */
-  private readonly planning = new Set<string>();
+  /** Lookups whose plan this process is planning now, with its lock token, to release it once stored. */
+  private readonly planning = new Map<string, string>();
   /** Uses since the last flush, so counting costs no Redis round trip per request. */
   private readonly uses = new Map<string, number>();
   private readonly flushTimer: NodeJS.Timeout;
 
   constructor(private readonly options: PlanCacheOptions) {
     this.memory = new LRUCache({ max: options.memoryEntries ?? 1000 });
-    const schemaHash = createHash("sha256").update(options.supergraphSdl).digest("hex").slice(0, 16);
-    this.scope = `${options.keyPrefix}plan:${schemaHash}:${plannerVersion}:`;
+    this.useSupergraph(options.supergraphSdl);
     this.ttlSeconds = options.ttlSeconds ?? 86_400;
     this.lockWaitMs = options.lockWaitMs ?? 2000;
     this.lockTtlMs = options.lockTtlMs ?? 5000;
     this.flushTimer = setInterval(() => void this.flushUses(), options.usageFlushMs ?? 5000);
     this.flushTimer.unref();
+  }
+
+  /**
+   * Scopes the shared tier to `supergraphSdl` (call it on every supergraph update, with the new
+   * SDL): plans of another supergraph are never read, and expire by their TTL.
+   */
+  useSupergraph(supergraphSdl: string): void {
+    const schemaHash = createHash("sha256").update(supergraphSdl).digest("hex").slice(0, 16);
+    const scope = `${this.options.keyPrefix}plan:${schemaHash}:${plannerVersion}:`;
+    if (scope === this.scope) return;
+    this.scope = scope;
+    this.memory.clear();
+    this.planning.clear();
+    this.uses.clear();
   }
 
   private planKey = (key: string) => `${this.scope}p:${key}`;
@@ -103,11 +132,12 @@ export class SharedPlanCache implements QueryPlanCache {
     try {
       // One atomic step: the plan if there is one, else the planning lock if nobody holds it. (A
       // GET then SET NX would let a gateway take the lock just after another stored the plan.)
-      const [raw, locked] = await this.getOrLock(key);
+      const token = randomUUID();
+      const [raw, locked] = await this.getOrLock(key, token);
       this.options.metrics?.lookup("redis", raw ? "hit" : "miss");
       if (raw) return this.remember(key, raw);
       if (locked) {
-        this.planning.add(key);
+        this.planning.set(key, token);
         return undefined;
       }
       return await this.waitForPlan(key);
@@ -122,10 +152,10 @@ export class SharedPlanCache implements QueryPlanCache {
   async set(key: string, plan: QueryPlan): Promise<void> {
     this.options.metrics?.planned();
     this.memory.set(key, plan);
+    const token = this.planning.get(key) ?? "";
+    this.planning.delete(key);
     try {
-      const multi = this.options.redis.multi().set(this.planKey(key), JSON.stringify(plan), "EX", this.ttlSeconds);
-      if (this.planning.delete(key)) multi.del(this.lockKey(key));
-      await multi.exec();
+      await this.run(storeAndRelease, [this.planKey(key), this.lockKey(key)], [JSON.stringify(plan), String(this.ttlSeconds), token]);
     } catch (error) {
       this.options.metrics?.redisError();
       this.options.log.warn({ err: error }, "plan cache: could not store a plan in Redis");
@@ -138,7 +168,7 @@ export class SharedPlanCache implements QueryPlanCache {
     return true;
   }
 
-  /** Called by @apollo/gateway on every supergraph update: the shared tier is scoped by schema hash. */
+  /** Called by @apollo/gateway on every supergraph update; the shared tier is re-scoped by `useSupergraph`. */
   clear(): void {
     this.memory.clear();
   }
@@ -174,18 +204,19 @@ export class SharedPlanCache implements QueryPlanCache {
     return raw ? this.remember(key, raw) : undefined;
   }
 
-  private async getOrLock(key: string): Promise<[string | null, boolean]> {
-    const keys = [this.planKey(key), this.lockKey(key)];
-    const args = [...keys, String(this.lockTtlMs)];
-    let reply: unknown;
-    try {
-      reply = await this.options.redis.evalsha(getOrLockSha, 2, ...args);
-    } catch (error) {
-      if (!String((error as Error).message).includes("NOSCRIPT")) throw error;
-      reply = await this.options.redis.eval(getOrLockScript, 2, ...args);
-    }
+  private async getOrLock(key: string, token: string): Promise<[string | null, boolean]> {
+    const reply = await this.run(getOrLock, [this.planKey(key), this.lockKey(key)], [String(this.lockTtlMs), token]);
     const [raw, locked] = reply as [string | null, number];
     return [raw || null, locked === 1];
+  }
+
+  private async run(lua: { source: string; sha: string }, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await this.options.redis.evalsha(lua.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String((error as Error).message).includes("NOSCRIPT")) throw error;
+      return this.options.redis.eval(lua.source, keys.length, ...keys, ...args);
+    }
   }
 
   private async waitForPlan(key: string): Promise<QueryPlan | undefined> {
