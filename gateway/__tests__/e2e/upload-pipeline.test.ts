@@ -2,14 +2,12 @@
  * The job pipeline end to end through the public entry point: an image uploaded through the
  * gateway is processed by a real worker process and appears in a federated `offer { images }`.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { startStack, type Stack } from "../support/stack.js";
+import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
 // A 64×48 PNG (solid colour) made once with sharp; small enough to inline.
 const png = Buffer.from(
   "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAfUlEQVRoge2SAQkAURSD1slOl9ZQF2M8/sAAOhY+T5O6AQuwviK7kHdJ3YAFWF+RXci7pG7AAqyvyC7kXVI3YAHWV2QX8i6pG7AA6yuyC3mX1A1YgPUV2YW8S+oGLMD6iuxC3iV1AxZgfUV2Ie+SugELsL4iu5B3Sd2AxwN+Vpy88fDIx5oAAAAASUVORK5CYII=",
@@ -18,7 +16,7 @@ const png = Buffer.from(
 
 let stack: Stack;
 let sql: pg.Client;
-let worker: ChildProcess;
+let worker: WorkerProcess;
 let alice: { accessToken: string; userId: string };
 const base = () => stack.gatewayUrl.replace(/\/graphql$/, "");
 
@@ -27,27 +25,10 @@ beforeAll(async () => {
   sql = new pg.Client({ connectionString: stack.databaseUrl });
   await sql.connect();
   alice = await stack.login("alice@agora.test");
-  worker = spawn(process.execPath, ["--import", "tsx", join(root, "workers/src/index.ts")], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NODE_OPTIONS: "",
-      NODE_ENV: "test",
-      LOG_LEVEL: "warn",
-      DATABASE_URL: stack.databaseUrl,
-      REDIS_KEY_PREFIX: stack.keyPrefix,
-      STORAGE_DIR: stack.storageDir,
-      WORKER_HEALTH_PORT: "0",
-      ANALYTICS_ROLLUP_EVERY_MS: "0",
-      MAINTENANCE_EVERY_MS: "0",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  worker = startWorkerProcess(stack);
 });
 afterAll(async () => {
-  const exited = new Promise((resolve) => worker.once("exit", resolve));
-  worker.kill("SIGTERM");
-  await exited;
+  await worker.stop();
   await sql.end();
   await stack.stop();
 });

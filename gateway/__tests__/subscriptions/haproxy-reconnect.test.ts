@@ -5,16 +5,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { startStack, type Stack } from "../support/stack.js";
-import {
-  freePort,
-  haproxyInstalled,
-  runtimeApi,
-  startGatewayProcess,
-  startHaproxy,
-  stopChild,
-  type GatewayProcess,
-  type Haproxy,
-} from "../support/tier.js";
+import { type GatewayProcess, type Haproxy, haproxyInstalled, runtimeApi, startTier, stopChild } from "../support/tier.js";
 import { liveClient, until, type LiveClient } from "./live-client.js";
 
 const describeWithHaproxy = haproxyInstalled ? describe : describe.skip;
@@ -47,14 +38,9 @@ async function post(url: string, token: string, query: string, variables: Record
 
 describeWithHaproxy("subscriptions through HAProxy", () => {
   it("kill -9 of the gateway holding the socket: the client reconnects through HAProxy and gets the job's current state, then its next change", async () => {
-    const ports = { primary: await freePort(), secondary: await freePort() };
-    const [primary, secondary] = await Promise.all([
-      startGatewayProcess(stack, "primary", ports.primary),
-      startGatewayProcess(stack, "secondary", ports.secondary),
-    ]);
-    gateways.push(primary, secondary);
-    haproxy = await startHaproxy(ports);
-    await haproxy.waitForStatus("primary", "UP");
+    const tier = await startTier(stack, gateways);
+    const { primary } = tier;
+    haproxy = tier.haproxy;
 
     const { accessToken } = await stack.login("alice@agora.test");
     // No worker runs here: the report job stays PENDING until it is cancelled.

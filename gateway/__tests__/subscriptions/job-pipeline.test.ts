@@ -4,9 +4,6 @@
  * client), and a requested analytics report arrives as a notification with a download URL that
  * works (Apollo Client, GraphQLWsLink split from HttpLink). Another user receives nothing of it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ApolloClient, HttpLink, InMemoryCache, gql, split } from "@apollo/client";
 import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
 import { getMainDefinition } from "@apollo/client/utilities";
@@ -15,9 +12,9 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import WebSocket from "ws";
 import { startStack, type Stack } from "../support/stack.js";
+import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
 import { liveClient, until, wsUrl, type LiveClient } from "./live-client.js";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
 // A 64×48 PNG (solid colour), as in e2e/upload-pipeline.test.ts.
 const png = Buffer.from(
   "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAfUlEQVRoge2SAQkAURSD1slOl9ZQF2M8/sAAOhY+T5O6AQuwviK7kHdJ3YAFWF+RXci7pG7AAqyvyC7kXVI3YAHWV2QX8i6pG7AA6yuyC3mX1A1YgPUV2YW8S+oGLMD6iuxC3iV1AxZgfUV2Ie+SugELsL4iu5B3Sd2AxwN+Vpy88fDIx5oAAAAASUVORK5CYII=",
@@ -29,30 +26,11 @@ const redis = new Redis(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379");
 /** Gateways (subscriber connections) listening on a channel. */
 const listeners = async (channel: string) => Number(((await redis.pubsub("NUMSUB", channel)) as [string, number])[1]);
 let sql: pg.Client;
-let worker: ChildProcess | undefined;
+let worker: WorkerProcess | undefined;
 let alice: { accessToken: string; userId: string };
 let bob: { accessToken: string; userId: string };
 const clients: LiveClient[] = [];
 const base = () => stack.gatewayUrl.replace(/\/graphql$/, "");
-
-function startWorker() {
-  worker = spawn(process.execPath, ["--import", "tsx", join(root, "workers/src/index.ts")], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NODE_OPTIONS: "",
-      NODE_ENV: "test",
-      LOG_LEVEL: "warn",
-      DATABASE_URL: stack.databaseUrl,
-      REDIS_KEY_PREFIX: stack.keyPrefix,
-      STORAGE_DIR: stack.storageDir,
-      WORKER_HEALTH_PORT: "0",
-      ANALYTICS_ROLLUP_EVERY_MS: "0",
-      MAINTENANCE_EVERY_MS: "0",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-}
 
 beforeAll(async () => {
   stack = await startStack({ label: "livejobs", seed: { users: 6, offers: 6, reviewsPerOffer: 0 } });
@@ -63,11 +41,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.dispose()));
-  if (worker) {
-    const exited = new Promise((resolve) => worker!.once("exit", resolve));
-    worker.kill("SIGTERM");
-    await exited;
-  }
+  await worker?.stop();
   await sql.end();
   await stack.stop();
   redis.disconnect();
@@ -116,7 +90,7 @@ describe("an uploaded image, followed live", () => {
       offer: { id: offer.id, title: offer.title },
     });
 
-    startWorker();
+    worker = startWorkerProcess(stack);
     await until("COMPLETED", () => job.payloads.at(-1)?.jobUpdated.status === "COMPLETED", 60_000);
     await until("IMAGE_PROCESSED", () => notes.payloads.length === 1);
 

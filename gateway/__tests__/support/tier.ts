@@ -345,3 +345,28 @@ export function longestGapMs(outcomes: Outcome[], from: number, to: number): num
   }
   return longest;
 }
+
+export interface Tier {
+  ports: { primary: number; secondary: number };
+  primary: GatewayProcess;
+  secondary: GatewayProcess;
+  haproxy: Haproxy;
+}
+
+/**
+ * The production tier on free ports: a primary and a secondary gateway process over the stack's
+ * subgraphs, and HAProxy in front of both, returned once HAProxy sees both UP. `started` receives
+ * each process as soon as it exists, so a test's afterAll can stop it even if a later step fails.
+ */
+export async function startTier(stack: Stack, started: { push(...children: GatewayProcess[]): unknown }): Promise<Tier> {
+  const ports = { primary: await freePort(), secondary: await freePort() };
+  const [primary, secondary] = await Promise.all([
+    startGatewayProcess(stack, "primary", ports.primary),
+    startGatewayProcess(stack, "secondary", ports.secondary),
+  ]);
+  started.push(primary, secondary);
+  const haproxy = await startHaproxy(ports);
+  await haproxy.waitForStatus("primary", "UP");
+  await haproxy.waitForStatus("secondary", "UP");
+  return { ports, primary, secondary, haproxy };
+}

@@ -9,15 +9,14 @@ import pg from "pg";
 import { setTimeout as delay } from "node:timers/promises";
 import { startStack, type Stack } from "../support/stack.js";
 import {
-  freePort,
+  type GatewayProcess,
+  type Haproxy,
   haproxyInstalled,
   longestGapMs,
   startGatewayProcess,
-  startHaproxy,
   startLoad,
+  startTier,
   stopChild,
-  type GatewayProcess,
-  type Haproxy,
 } from "../support/tier.js";
 
 // CI installs HAProxy (.ci/run); elsewhere say how to get this test to run instead of failing.
@@ -45,15 +44,9 @@ afterAll(async () => {
 
 describeWithHaproxy("HAProxy in front of a primary and a secondary gateway", () => {
   it("survives kill -9 of the primary under load: only in-flight requests may fail, no mutation runs twice, traffic returns without flapping", async () => {
-    const ports = { primary: await freePort(), secondary: await freePort() };
-    const [primary, secondary] = await Promise.all([
-      startGatewayProcess(stack, "primary", ports.primary),
-      startGatewayProcess(stack, "secondary", ports.secondary),
-    ]);
-    gateways.push(primary, secondary);
-    haproxy = await startHaproxy(ports);
-    await haproxy.waitForStatus("primary", "UP");
-    await haproxy.waitForStatus("secondary", "UP");
+    const tier = await startTier(stack, gateways);
+    const { ports, primary, secondary } = tier;
+    haproxy = tier.haproxy;
 
     const { accessToken } = await stack.login("alice@agora.test");
     const titlePrefix = `failover-${Date.now()}`;

@@ -8,15 +8,14 @@ import pg from "pg";
 import { setTimeout as delay } from "node:timers/promises";
 import { startStack, type Stack } from "../support/stack.js";
 import {
-  freePort,
+  type GatewayProcess,
+  type Haproxy,
   haproxyInstalled,
   longestGapMs,
   startGatewayProcess,
-  startHaproxy,
   startLoad,
+  startTier,
   stopChild,
-  type GatewayProcess,
-  type Haproxy,
 } from "../support/tier.js";
 
 const describeWithHaproxy = haproxyInstalled ? describe : describe.skip;
@@ -43,15 +42,10 @@ afterAll(async () => {
 
 describeWithHaproxy("a rolling SIGTERM restart of both gateways behind HAProxy", () => {
   it("fails no request and runs no mutation twice", async () => {
-    const ports = { primary: await freePort(), secondary: await freePort() };
-    const running = {
-      primary: await startGatewayProcess(stack, "primary", ports.primary),
-      secondary: await startGatewayProcess(stack, "secondary", ports.secondary),
-    };
-    gateways.push(running.primary, running.secondary);
-    haproxy = await startHaproxy(ports);
-    await haproxy.waitForStatus("primary", "UP");
-    await haproxy.waitForStatus("secondary", "UP");
+    const tier = await startTier(stack, gateways);
+    const { ports } = tier;
+    const running = { primary: tier.primary, secondary: tier.secondary };
+    haproxy = tier.haproxy;
 
     const { accessToken } = await stack.login("alice@agora.test");
     const titlePrefix = `rolling-${Date.now()}`;
