@@ -1,8 +1,10 @@
 /**
  * The gateway's HTTP routes besides GraphQL: health (live and ready), Prometheus metrics, and the
- * jobs service's REST routes (uploads, job status, files, queue dashboard) passed through.
+ * jobs service's REST routes (uploads, job status, files, queue dashboard) passed through, and the
+ * queue dashboard's browser sign-in (admin-session.ts).
  */
 import { sendJson, type AccessTokenSettings, type Metrics, type RouteHandler } from "@agora/platform";
+import { adminBasePath, createAdminSession } from "./admin-session.js";
 import type { Readiness } from "./readiness.js";
 import { createRestProxy } from "./rest-proxy.js";
 
@@ -31,8 +33,10 @@ export function createGatewayRoutes(options: GatewayRoutesOptions): {
     bodyLimitBytes: options.uploadLimitBytes,
     timeoutMs: options.timeoutMs,
   });
+  const adminSession = createAdminSession({ accessTokens: options.accessTokens });
   return {
     routes: {
+      ...adminSession.routes,
       "GET /health/live": (_req, res) => sendJson(res, 200, { status: "ok", service: "gateway" }),
       "GET /health/ready": (_req, res) => options.readiness.serve(res),
       "GET /metrics": (_req, res) => options.metrics.serve(res),
@@ -41,7 +45,7 @@ export function createGatewayRoutes(options: GatewayRoutesOptions): {
     prefixRoutes: {
       "GET /jobs/": jobsProxy,
       "GET /files/": jobsProxy,
-      "GET /admin/queues": jobsProxy,
+      [`GET ${adminBasePath}`]: adminSession.withCookie(jobsProxy),
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Builds the jobs subgraph: GraphQL (jobs, offer images and stats) plus the REST routes beside it
- * (POST /upload, GET /jobs/:id, GET /files/..., GET /admin/queues), the BullMQ queues and the
+ * (POST /upload, GET /jobs/:id, GET /files/..., GET /admin/queues/... with bull-board), the BullMQ queues and the
  * outbox relay that feeds them.
  */
 import { readFileSync } from "node:fs";
@@ -58,7 +58,13 @@ export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: Job
       prefixRoutes: {
         [`GET ${jobStatusPrefix}`]: createJobStatusRoute({ jobs, internalSecret }),
         [`GET ${filesRoutePrefix}`]: createFilesRoute({ storageDir: settings.storageDir, jobs, internalSecret }),
-        "GET /admin/queues": createAdminQueuesRoute({ jobs, queues, internalSecret, redisTimeoutMs: settings.outboxRedisTimeoutMs }),
+        "GET /admin/queues": createAdminQueuesRoute({
+          jobs,
+          queues,
+          internalSecret,
+          redisTimeoutMs: settings.outboxRedisTimeoutMs,
+          exposeErrorDetails: runtime.exposeErrorDetails,
+        }),
       },
     },
     runtime,

@@ -1,16 +1,19 @@
 /**
- * GET /admin/queues — the queue dashboard, for admins: per BullMQ queue its counts and latest
- * failures, plus the outbox backlog and the dead-letter count from Postgres. JSON by default;
- * an HTML page for browsers (Accept: text/html) or with ?format=html. Read-only on purpose: retry
- * and cancel go through the GraphQL mutations, which keep Postgres and BullMQ consistent.
- *
- * (bull-board was considered: it needs a web framework adapter and serves its own UI bundle;
- * this page covers what operators look at, with no extra dependency.)
+ * Everything under /admin/queues, for admins only (every path: the board's HTML, its static assets,
+ * its JSON API, and the platform's own pages):
+ * - /admin/queues, /admin/queues/queue/<name>, ...: bull-board, read-only (queue-board.ts says why);
+ * - /admin/queues/outbox: the outbox backlog and the dead letters, which live in Postgres and which
+ *   bull-board cannot show; /admin/queues/api/outbox is the same as JSON;
+ * - /admin/queues?format=json: the whole report as JSON (per queue its counts and latest failures,
+ *   plus the outbox and dead letters), for scripts.
+ * The caller is the gateway's signed identity header, as on every REST route here; a browser gets
+ * it from the gateway's sign-in cookie (gateway/src/http/admin-session.ts).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ErrorCode, isAdmin, sendJson, withTimeout, type RouteHandler } from "@agora/platform";
 import type { JobStore } from "@agora/platform/job-store";
 import type { JobQueues, PlatformQueue } from "../queue/job-queues.js";
+import { createQueueBoard, outboxPagePath, queueBoardBasePath } from "./queue-board.js";
 import { requireRestIdentity, RestError, sendRestError } from "./rest-support.js";
 
 export interface AdminQueuesDependencies {
@@ -18,6 +21,8 @@ export interface AdminQueuesDependencies {
   queues: JobQueues;
   internalSecret: string;
   redisTimeoutMs: number;
+  /** Outside development a queue that cannot be read says "Redis unavailable" without the driver's message. */
+  exposeErrorDetails: boolean;
 }
 
 const countTypes = ["waiting", "prioritized", "active", "delayed", "completed", "failed", "paused", "waiting-children"] as const;
@@ -31,7 +36,7 @@ interface QueueReport {
   error?: string;
 }
 
-async function queueReport(queue: PlatformQueue, timeoutMs: number): Promise<QueueReport> {
+async function queueReport(queue: PlatformQueue, timeoutMs: number, exposeErrorDetails: boolean): Promise<QueueReport> {
   try {
     const [counts, paused, failed] = await withTimeout(
       Promise.all([queue.getJobCounts(...countTypes), queue.isPaused(), queue.getFailed(0, failedShown - 1)]),
@@ -51,70 +56,64 @@ async function queueReport(queue: PlatformQueue, timeoutMs: number): Promise<Que
       })),
     };
   } catch (error) {
-    return { name: queue.name, error: `Redis unavailable: ${(error as Error).message}` };
+    return { name: queue.name, error: exposeErrorDetails ? `Redis unavailable: ${(error as Error).message}` : "Redis unavailable" };
   }
 }
 
 const escapeHtml = (value: unknown) =>
   String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
-function renderHtml(report: { queues: QueueReport[]; outbox: { undelivered: number }; deadLetter: number; generatedAt: string }): string {
-  const rows = report.queues
-    .map((q) => {
-      if (q.error)
-        return `<tr><td>${escapeHtml(q.name)}</td><td colspan="${countTypes.length + 1}" class="err">${escapeHtml(q.error)}</td></tr>`;
-      const cells = countTypes.map((t) => `<td>${q.counts?.[t] ?? 0}</td>`).join("");
-      return `<tr><td>${escapeHtml(q.name)}</td><td>${q.paused ? "paused" : "running"}</td>${cells}</tr>`;
-    })
-    .join("\n");
-  const failures = report.queues
-    .flatMap((q) => (q.failed ?? []).map((f) => ({ queue: q.name, ...f })))
-    .map(
-      (f) =>
-        `<tr><td>${escapeHtml(f.queue)}</td><td><code>${escapeHtml(f.id)}</code></td><td>${escapeHtml(f.name)}</td><td>${f.attemptsMade}</td><td>${escapeHtml(f.finishedOn)}</td><td>${escapeHtml(f.failedReason)}</td></tr>`,
-    )
-    .join("\n");
+interface OutboxReport {
+  outbox: { undelivered: number };
+  deadLetter: number;
+  generatedAt: string;
+}
+
+function renderOutboxPage(report: OutboxReport): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Agora queues</title>
+<html lang="en"><head><meta charset="utf-8"><title>Agora outbox and dead letters</title>
 <meta http-equiv="refresh" content="5">
-<style>body{font:14px system-ui,sans-serif;margin:2rem}table{border-collapse:collapse;margin-bottom:2rem}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}th{background:#f4f4f4}.err{color:#b00}</style>
+<style>body{font:14px system-ui,sans-serif;margin:2rem}dt{font-weight:600;margin-top:1rem}dd{font-size:2rem;margin:0}</style>
 </head><body>
-<h1>Queues</h1>
-<p>Outbox: <b>${report.outbox.undelivered}</b> job(s) committed but not yet queued · Dead letters: <b>${report.deadLetter}</b> · ${escapeHtml(report.generatedAt)}</p>
-<table><tr><th>queue</th><th>state</th>${countTypes.map((t) => `<th>${t}</th>`).join("")}</tr>
-${rows}
-</table>
-<h2>Latest failures</h2>
-<table><tr><th>queue</th><th>job id</th><th>type</th><th>attempts</th><th>failed at</th><th>reason</th></tr>
-${failures || '<tr><td colspan="6">none</td></tr>'}
-</table>
+<h1>Outbox and dead letters</h1>
+<dl>
+<dt>Outbox backlog: jobs committed in Postgres, not yet queued in BullMQ</dt><dd id="outbox-undelivered">${report.outbox.undelivered}</dd>
+<dt>Dead letters: jobs that failed their last attempt</dt><dd id="dead-letter">${report.deadLetter}</dd>
+</dl>
+<p>${escapeHtml(report.generatedAt)} · <a href="${queueBoardBasePath}/">Back to the queues</a></p>
 </body></html>`;
 }
 
 export function createAdminQueuesRoute(deps: AdminQueuesDependencies): RouteHandler {
+  const board = createQueueBoard({ queues: deps.queues.all(), exposeErrorDetails: deps.exposeErrorDetails });
+  const outboxReport = async (): Promise<OutboxReport> => {
+    const [undelivered, deadLetter] = await Promise.all([deps.jobs.countUndelivered(), deps.jobs.countDeadLettered()]);
+    return { outbox: { undelivered }, deadLetter, generatedAt: new Date().toISOString() };
+  };
   return async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     try {
-      if (url.pathname !== "/admin/queues" && url.pathname !== "/admin/queues/")
+      const path = url.pathname.replace(/\/+$/, "");
+      if (path !== queueBoardBasePath && !path.startsWith(`${queueBoardBasePath}/`))
         throw new RestError(404, ErrorCode.NOT_FOUND, `No route for GET ${url.pathname}.`);
       const identity = await requireRestIdentity(req, deps.internalSecret);
       if (!isAdmin(identity)) throw new RestError(403, ErrorCode.FORBIDDEN, "The queue dashboard is for admins only.");
-      const [queues, undelivered, deadLetter] = await Promise.all([
-        Promise.all(deps.queues.all().map((queue) => queueReport(queue, deps.redisTimeoutMs))),
-        deps.jobs.countUndelivered(),
-        deps.jobs.countDeadLettered(),
-      ]);
-      const report = { queues, outbox: { undelivered }, deadLetter, generatedAt: new Date().toISOString() };
-      const wantsHtml =
-        url.searchParams.get("format") === "html" ||
-        (url.searchParams.get("format") !== "json" && /text\/html/.test(req.headers.accept ?? ""));
-      if (!wantsHtml) return sendJson(res, 200, report, { "cache-control": "no-store" });
-      const html = renderHtml(report);
-      res.writeHead(200, {
-        "content-type": "text/html; charset=utf-8",
-        "content-length": String(Buffer.byteLength(html)),
-        "cache-control": "no-store",
-      });
-      res.end(html);
+      const noStore = { "cache-control": "no-store" };
+      if (path === `${queueBoardBasePath}/api/outbox`) return sendJson(res, 200, await outboxReport(), noStore);
+      if (path === outboxPagePath) {
+        const html = renderOutboxPage(await outboxReport());
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": String(Buffer.byteLength(html)), ...noStore });
+        return void res.end(html);
+      }
+      if (path === queueBoardBasePath && url.searchParams.get("format") === "json") {
+        const [queues, outbox] = await Promise.all([
+          Promise.all(deps.queues.all().map((queue) => queueReport(queue, deps.redisTimeoutMs, deps.exposeErrorDetails))),
+          outboxReport(),
+        ]);
+        return sendJson(res, 200, { queues, ...outbox }, noStore);
+      }
+      // Queue contents change by the second and are for one admin's eyes: never cached on the way.
+      res.setHeader("cache-control", "no-store");
+      await board(req, res);
     } catch (error) {
       if (error instanceof RestError) return sendRestError(res, error);
       throw error;
