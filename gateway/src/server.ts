@@ -17,6 +17,7 @@ import {
   createSubgraphFetchMetrics,
   instrumentSubgraphFetch,
   metricsPlugin,
+  registerDependencyProbe,
   serveHandler,
   type Logger,
   type RunningServer,
@@ -121,6 +122,8 @@ export async function createGateway(
   // Lazy and quiet: the gateway serves without Redis; readiness only reports it.
   const redis = createRedis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
   redis.on("error", () => undefined);
+  // Rate limits, caches and live events all need Redis: the RedisUnreachable alert reads this too.
+  registerDependencyProbe(metrics.registry, "redis", () => redis.ping());
   const readiness = createReadiness({
     subgraphs: urls,
     breakers,

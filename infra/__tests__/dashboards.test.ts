@@ -2,8 +2,10 @@
  * Grafana cannot be installed here, so the dashboards are checked against the shape Grafana's
  * dashboard schema (schemaVersion 39) requires of what we use: a uid and title per dashboard,
  * panels with unique ids, a known type, a place on the 24-column grid, and PromQL targets on the
- * provisioned Prometheus datasource. Each panel also says which question it answers.
+ * provisioned Prometheus datasource. Each panel also says which question it answers, in Grafana
+ * and in the folder's README.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { dashboardFiles, infraDir, readJson, readYaml } from "./support/infra-files.js";
 
@@ -21,6 +23,17 @@ describe("Grafana dashboards", () => {
     const dashboards = files.map(readJson);
     expect(dashboards.map((d) => d.uid).sort()).toEqual(["agora-data-stores", "agora-gateway", "agora-queues", "agora-subgraphs"]);
     expect(new Set(dashboards.map((d) => d.title)).size).toBe(dashboards.length);
+  });
+
+  it("are described panel by panel in the folder's README", () => {
+    const readme = readFileSync(join(infraDir, "grafana", "dashboards", "README.md"), "utf8");
+    // The first cell of every table row is a panel title.
+    const listed = new Set(readme.split("\n").flatMap((line) => (/^\| ([^|]+?) +\|/.exec(line)?.[1] ?? []) as string[]));
+    for (const dashboard of files.map(readJson)) {
+      expect([dashboard.title, readme.includes(`## ${dashboard.title} `)]).toEqual([dashboard.title, true]);
+      for (const { title } of dashboard.panels as { title: string }[])
+        expect([dashboard.title, title, listed.has(title)]).toEqual([dashboard.title, title, true]);
+    }
   });
 
   it("are provisioned from the folder docker-compose.yml mounts", () => {

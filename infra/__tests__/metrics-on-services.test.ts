@@ -42,7 +42,12 @@ let harness: Harness;
 const scraped: Record<string, Sample[]> = {};
 
 beforeAll(async () => {
-  stack = await startStack({ seed: { users: 4, offers: 4, reviewsPerOffer: 1 }, label: "metrics" });
+  // Rate limiting is on (with its generous defaults) so its decisions are counted too.
+  stack = await startStack({
+    seed: { users: 4, offers: 4, reviewsPerOffer: 1 },
+    label: "metrics",
+    gatewayEnv: { RATE_LIMIT_ENABLED: "true" },
+  });
   harness = await createHarness("metrics");
   const worker = await harness.startWorker({ WORKER_QUEUES: "maintenance" });
 
@@ -53,6 +58,9 @@ beforeAll(async () => {
   expect(federated.errors).toBeUndefined();
   expect((await stack.query(`query Broken { offers(first: 2) { nope } }`)).errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
   await stack.query(`{ offers(first: 1) { totalCount } }`);
+  // Deeper than OPERATION_MAX_DEPTH (10): refused by an operation limit, before its name is resolved.
+  const deep = `query TooDeep { offers(first: 1) { edges { node { seller { offers(first: 1) { edges { node { seller { offers(first: 1) { edges { node { id } } } } } } } } } } } }`;
+  expect((await stack.query(deep)).errors?.[0]?.extensions?.code).toBe("OPERATION_TOO_COMPLEX");
 
   // Jobs: one completes, one fails for good and is dead-lettered.
   const done = await harness.submit({ type: "NOOP", input: {} });
@@ -114,11 +122,26 @@ describe("metrics of the running services", () => {
   it("counts operations by name and outcome at the gateway, never by query text", () => {
     const requests = find(scraped.gateway!, "agora_graphql_requests_total");
     expect(find(requests, "agora_graphql_requests_total", { operation: "ObservedOffers", outcome: "ok" })[0]?.value).toBe(1);
-    // A document that does not validate never resolves its operation, so its name is unknown.
-    expect(find(requests, "agora_graphql_requests_total", { operation: "anonymous", outcome: "client_error" })[0]?.value).toBe(1);
+    // A document that does not validate (Broken, TooDeep) never resolves its operation, so its name is unknown.
+    expect(find(requests, "agora_graphql_requests_total", { operation: "anonymous", outcome: "client_error" })[0]?.value).toBe(2);
     expect(find(requests, "agora_graphql_requests_total", { operation: "anonymous", outcome: "ok" })[0]?.value).toBe(1);
     expect(requests.every((s) => !/[{}\s]/.test(s.labels.operation ?? ""))).toBe(true);
     expect(find(scraped.gateway!, "agora_graphql_request_duration_seconds_count", { operation: "ObservedOffers" })[0]?.value).toBe(1);
+  });
+
+  it("the gateway reports its caches, rate limits, operation limits, breakers and Redis", () => {
+    const gateway = scraped.gateway!;
+    // The first sight of each operation misses the memory tier; every lookup is counted by cache, tier and outcome.
+    expect(
+      find(gateway, "agora_gateway_cache_lookups_total", { cache: "plan", tier: "memory", outcome: "miss" })[0]?.value,
+    ).toBeGreaterThan(0);
+    expect(find(gateway, "agora_gateway_plans_total")[0]?.value).toBeGreaterThan(0);
+    expect(find(gateway, "agora_gateway_rate_limit_decisions_total", { decision: "allowed", store: "redis" })[0]?.value).toBeGreaterThan(0);
+    expect(find(gateway, "agora_gateway_rate_limit_redis_failures_total")[0]?.value).toBe(0);
+    expect(find(gateway, "agora_gateway_operation_limit_hits_total", { limit: "depth" })[0]?.value).toBe(1);
+    for (const subgraph of ["users", "offers", "reviews", "jobs"])
+      expect([subgraph, find(gateway, "agora_gateway_subgraph_breaker_state", { subgraph })[0]?.value]).toEqual([subgraph, 0]);
+    expect(find(gateway, "agora_dependency_up", { dependency: "redis" })[0]?.value).toBe(1);
   });
 
   it("times the gateway's fetches per subgraph", () => {
