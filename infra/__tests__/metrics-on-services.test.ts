@@ -186,5 +186,8 @@ describe("metrics of the running services", () => {
     expect(find(workers, "agora_queue_jobs", { ...maintenance, state: "failed" })[0]?.value).toBe(1);
     expect(find(workers, "agora_dependency_up", { dependency: "redis" })[0]?.value).toBe(1);
     expect(find(workers, "agora_dependency_up", { dependency: "postgresql" })[0]?.value).toBe(1);
+    // Workers hold a Postgres pool of their own (job rows, analytics, search index).
+    expect(find(workers, "agora_db_pool_max_connections", { pool: "primary" })[0]?.value).toBeGreaterThan(0);
+    expect(find(workers, "agora_db_pool_connections", { pool: "primary", state: "in_use" })).toHaveLength(1);
   });
 });
