@@ -138,6 +138,7 @@ export async function createGateway(
     internalSecret: config.INTERNAL_SECRET,
     uploadLimitBytes: config.UPLOAD_PROXY_LIMIT_BYTES,
     timeoutMs: subgraphTimeoutMs(config, "jobs"),
+    clientIp,
   });
   const handler = createHttpHandler<GatewayContext>({
     apollo,

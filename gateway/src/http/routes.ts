@@ -2,6 +2,7 @@
  * The gateway's HTTP routes besides GraphQL: health (live and ready), Prometheus metrics, and the
  * jobs service's REST routes (uploads, job status, files, queue dashboard) passed through.
  */
+import type { IncomingMessage } from "node:http";
 import { sendJson, type AccessTokenSettings, type Metrics, type RouteHandler } from "@agora/platform";
 import type { Readiness } from "./readiness.js";
 import { createRestProxy } from "./rest-proxy.js";
@@ -17,6 +18,8 @@ export interface GatewayRoutesOptions {
   uploadLimitBytes: number;
   /** Longest silence of the jobs service (the jobs subgraph's timeout). */
   timeoutMs: number;
+  /** The client's address as trusted by the gateway, forwarded signed (audit log). */
+  clientIp?: (req: IncomingMessage) => string;
 }
 
 export function createGatewayRoutes(options: GatewayRoutesOptions): {
@@ -30,6 +33,7 @@ export function createGatewayRoutes(options: GatewayRoutesOptions): {
     internalSecret: options.internalSecret,
     bodyLimitBytes: options.uploadLimitBytes,
     timeoutMs: options.timeoutMs,
+    ...(options.clientIp ? { clientIp: options.clientIp } : {}),
   });
   return {
     routes: {
