@@ -16,7 +16,7 @@
  *
  * Never a password, token or secret: keys that look like one are dropped from `details`.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { trace } from "@opentelemetry/api";
 import type { Redis } from "ioredis";
 import type { Logger } from "./logger.js";
@@ -59,6 +59,11 @@ export interface AuditEventInput extends AuditOrigin {
   details?: Record<string, unknown>;
   /** @defaultValue now */
   occurredAt?: Date;
+  /**
+   * For events a retry may record again (a re-run job): the same key gives the same event id, and
+   * the log stores one row per id. @defaultValue a random id
+   */
+  idempotencyKey?: string;
 }
 
 /** One event as it travels through the stream and lands in audit.events. */
@@ -131,9 +136,15 @@ export function currentTraceId(): string | null {
   return id && /^[0-9a-f]{32}$/.test(id) && !/^0+$/.test(id) ? id : null;
 }
 
+/** A UUID-shaped SHA-256 of the key (stable, so a repeated event keeps its id). */
+export function auditEventIdFor(key: string): string {
+  const hex = createHash("sha256").update(`audit:${key}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 export function toAuditRecord(event: AuditEventInput, service: string): AuditRecord {
   return {
-    id: randomUUID(),
+    id: event.idempotencyKey ? auditEventIdFor(event.idempotencyKey) : randomUUID(),
     occurredAt: event.occurredAt ?? new Date(),
     service,
     action: event.action,
