@@ -22,6 +22,7 @@ import {
   type RunningServer,
 } from "@agora/platform";
 import { Counter } from "prom-client";
+import { createAuditRecorder } from "@agora/platform/audit-events";
 import { corsOptions, subgraphTimeoutMs, subgraphUrls, type GatewayConfig } from "./config.js";
 import { clientIpResolver, createGatewayContext, type GatewayContext } from "./context.js";
 import { AuthenticatedDataSource } from "./datasource/authenticated-data-source.js";
@@ -101,8 +102,13 @@ export async function createGateway(
     apiSchema = schema;
     caches.planCache?.useSupergraph(coreSupergraphSdl);
   });
+  // Lazy and quiet: the gateway serves without Redis; readiness only reports it.
+  const redis = createRedis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  redis.on("error", () => undefined);
+  // Refusals into the audit stream the workers drain; without Redis the event is logged (no database here).
+  const audit = createAuditRecorder({ redis, keyPrefix: config.REDIS_KEY_PREFIX, service: "gateway", log });
   // Landing page, operation limits, rate limiting and the production settings that go with them.
-  const limits = gatewayPlugins(config, { registry: metrics.registry, log });
+  const limits = gatewayPlugins(config, { registry: metrics.registry, log, audit });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
@@ -118,9 +124,6 @@ export async function createGateway(
 
   const accessTokens = accessTokenSettings(config);
   const clientIp = clientIpResolver(config.TRUSTED_PROXIES, config.TRUSTED_PROXY_HEADER);
-  // Lazy and quiet: the gateway serves without Redis; readiness only reports it.
-  const redis = createRedis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
-  redis.on("error", () => undefined);
   const readiness = createReadiness({
     subgraphs: urls,
     breakers,
