@@ -7,13 +7,15 @@
 import { auditStreamKey, parseAuditStreamEntry, type AuditRecord } from "@agora/platform/audit-events";
 import { createRedis } from "@agora/platform";
 import { testRedisUrl } from "@agora/platform/testing";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { startStack, type Stack } from "../support/stack.js";
 
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
     label: "audit",
-    seed: { users: 2, offers: 2, reviewsPerOffer: 0 },
+    seed: { users: 4, offers: 2, reviewsPerOffer: 1 },
     gatewayEnv: { TRUSTED_PROXIES: "127.0.0.1,::1" },
   });
 });
@@ -45,6 +47,63 @@ it("stores the client address the gateway trusts and its request id with a subgr
   expect(rows).toEqual([
     expect.objectContaining({ action: "SIGN_IN", outcome: "FAILURE", service: "users", clientIp: "198.51.100.23", actorId: null }),
   ]);
+});
+
+it("records an admin's offer archive and job retry, a moderator's decision and a report download, each once, with who and from where", async () => {
+  const admin = await stack.login("admin@agora.test");
+  const moderator = await stack.login("moderator@agora.test");
+  const alice = await stack.login("alice@agora.test");
+  const as = (token: string, ip: string) => ({ authorization: `Bearer ${token}`, "x-forwarded-for": ip });
+  const listed = await stack.query(`{ offers(first: 1) { edges { node { id reviews(first: 1) { edges { node { id } } } } } } }`);
+  const offer = listed.data.offers.edges[0].node;
+  const reviewId = offer.reviews.edges[0].node.id as string;
+
+  const archived = await post(
+    stack.gatewayUrl,
+    `mutation { archiveOffer(id: "${offer.id}") { status } }`,
+    as(admin.accessToken, "198.51.100.1"),
+  );
+  expect(archived.body.errors).toBeUndefined();
+  const moderated = await post(
+    stack.gatewayUrl,
+    `mutation { moderateReview(id: "${reviewId}", status: REJECTED) { moderationStatus } }`,
+    as(moderator.accessToken, "198.51.100.2"),
+  );
+  expect(moderated.body.errors).toBeUndefined();
+
+  const jobs = stack.runtimes.jobs.db.primary;
+  const failed = await jobs.job.create({ data: { type: "NOOP", status: "FAILED", requestedBy: alice.userId, error: "boom", attempts: 3 } });
+  const retried = await post(
+    stack.gatewayUrl,
+    `mutation { retryJob(id: "${failed.id}") { status } }`,
+    as(admin.accessToken, "198.51.100.3"),
+  );
+  expect(retried.body.errors).toBeUndefined();
+
+  const report = await jobs.job.create({ data: { type: "ANALYTICS_REPORT", status: "COMPLETED", requestedBy: alice.userId } });
+  await mkdir(join(stack.storageDir, "reports"), { recursive: true });
+  await writeFile(join(stack.storageDir, "reports", `${report.id}.csv`), "offer_id,views\n");
+  const base = stack.gatewayUrl.replace(/\/graphql$/, "");
+  const download = await fetch(`${base}/files/reports/${report.id}.csv`, { headers: as(alice.accessToken, "198.51.100.4") });
+  expect(download.status).toBe(200);
+  await download.text();
+  // Someone else's report is a 404 and no event.
+  const bob = await stack.login("bob@agora.test");
+  expect((await fetch(`${base}/files/reports/${report.id}.csv`, { headers: as(bob.accessToken, "198.51.100.5") })).status).toBe(404);
+
+  await stack.flushAudit();
+  const events = await stack.runtimes.users.db.primary.auditEvent.findMany({
+    where: { action: { in: ["OFFER_ARCHIVE", "REVIEW_MODERATION", "JOB_RETRY", "REPORT_DOWNLOAD"] } },
+    orderBy: { occurredAt: "asc" },
+  });
+  expect(events.map((e) => [e.action, e.service, e.actorId, e.clientIp, e.targetType, e.targetId])).toEqual([
+    ["OFFER_ARCHIVE", "offers", admin.userId, "198.51.100.1", "OFFER", offer.id],
+    ["REVIEW_MODERATION", "reviews", moderator.userId, "198.51.100.2", "REVIEW", reviewId],
+    ["JOB_RETRY", "jobs", admin.userId, "198.51.100.3", "JOB", failed.id],
+    ["REPORT_DOWNLOAD", "jobs", alice.userId, "198.51.100.4", "JOB", report.id],
+  ]);
+  expect(events[1]!.details).toEqual({ status: "REJECTED" });
+  expect(JSON.stringify(events)).not.toContain(alice.accessToken);
 });
 
 describe("refusals", () => {

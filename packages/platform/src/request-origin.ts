@@ -7,7 +7,8 @@
  * drops client headers of that name, a subgraph refuses a signature it cannot verify and then
  * believes only the socket's peer address), and a captured value expires after `ttlSeconds`.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 
 export const requestOriginHeader = "x-agora-origin";
 
@@ -42,4 +43,18 @@ export function verifyRequestOrigin(header: string | string[] | undefined | null
   } catch {
     return null;
   }
+}
+
+/** `::ffff:127.0.0.1` is 127.0.0.1, as the gateway writes it. */
+const peerAddress = (req: IncomingMessage) => req.socket.remoteAddress?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1") ?? null;
+
+/**
+ * Where a request a service received came from: the gateway's signed origin, else (a direct caller,
+ * or a signature that does not verify) the socket's peer and the caller's own `x-request-id`.
+ */
+export function originOfRequest(req: IncomingMessage, secret: string): { clientIp: string | null; requestId: string } {
+  const origin = verifyRequestOrigin(req.headers[requestOriginHeader], secret);
+  if (origin) return origin;
+  const own = req.headers["x-request-id"];
+  return { clientIp: peerAddress(req), requestId: typeof own === "string" && own ? own.slice(0, 100) : randomUUID() };
 }

@@ -3,7 +3,6 @@
  * error formatting, identity from the gateway's signed header, primary/replica routing with
  * read-your-writes, health and metrics routes.
  */
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
@@ -15,7 +14,7 @@ import { sendErrorResponse } from "./error-response.js";
 import { createFormatError, ErrorCode } from "./errors.js";
 import { createHttpHandler, sendJson, serveHandler, type RouteHandler, type RunningServer } from "./http-server.js";
 import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.js";
-import { requestOriginHeader, verifyRequestOrigin } from "./request-origin.js";
+import { originOfRequest } from "./request-origin.js";
 import { auditTrail, noAuditRecorder, type AuditRecorder, type AuditTrail } from "./audit-events.js";
 import type { Database, PrismaClient } from "./database.js";
 import type { DrainOptions } from "./graceful-shutdown.js";
@@ -65,9 +64,6 @@ export interface SubgraphRuntime {
   /** Security audit events (runtimeFromConfig makes one); without it nothing is audited. */
   audit?: AuditRecorder;
 }
-
-/** `::ffff:127.0.0.1` is 127.0.0.1, as the gateway writes it. */
-const peerAddress = (req: IncomingMessage) => req.socket.remoteAddress?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1") ?? null;
 
 export interface SubgraphServer {
   apollo: ApolloServer<SubgraphBaseContext>;
@@ -169,10 +165,7 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
       const header = req.headers[identityHeader] as string | undefined;
       const identity = await verifyIdentityHeader(header, runtime.internalSecret);
       // Only the gateway's signed origin is believed; a direct caller is where its socket comes from.
-      const origin = verifyRequestOrigin(req.headers[requestOriginHeader], runtime.internalSecret);
-      const ownRequestId = req.headers["x-request-id"];
-      const clientIp = origin?.clientIp ?? peerAddress(req);
-      const requestId = origin?.requestId ?? (typeof ownRequestId === "string" && ownRequestId ? ownRequestId.slice(0, 100) : randomUUID());
+      const { clientIp, requestId } = originOfRequest(req, runtime.internalSecret);
       const base: SubgraphBaseContext = {
         identity,
         db: { write: runtime.db.primary, read: await readerFor(identity) },
