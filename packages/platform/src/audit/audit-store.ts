@@ -3,7 +3,7 @@
  * batches and the direct fallback, both idempotent on the event id); reads are keyset pages newest
  * first; rows leave only through audit.prune() (retention), which the table's trigger enforces.
  */
-import { Prisma, type PrismaClient } from "../database.js";
+import type { Prisma, PrismaClient } from "../database.js";
 import type { AuditAction, AuditOutcome, AuditRecord } from "../audit-events.js";
 import type { Page } from "../pagination.js";
 
