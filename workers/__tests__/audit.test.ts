@@ -49,8 +49,11 @@ it("a consumer killed between read and insert loses nothing, and an entry stored
   await insertAuditEvents(h.prisma, [secondEvent]);
   expect(await pendingCount()).toBe(2);
 
-  await h.startWorker({ WORKER_QUEUES: "analytics", ANALYTICS_CLAIM_IDLE_MS: "300" });
+  const worker = await h.startWorker({ WORKER_QUEUES: "analytics", ANALYTICS_CLAIM_IDLE_MS: "300" });
   await waitFor("both pending entries claimed, stored and acknowledged", async () => (await pendingCount()) === 0);
+  // The one it stored; the other was in Postgres already.
+  const health = (await (await fetch(worker.healthUrl)).json()) as { auditEventsDrained: number };
+  expect(health.auditEventsDrained).toBe(1);
   expect(await rowsFor(lost)).toEqual([expect.objectContaining({ action: "SIGN_IN", outcome: "FAILURE", service: "users" })]);
   expect(await rowsFor(inserted)).toEqual([expect.objectContaining({ id: secondEvent.id, action: "REFRESH_TOKEN_REUSE" })]);
   // Stored entries are deleted: the stream is not trimmed by length, so it holds only what waits.

@@ -146,6 +146,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
         consumed: consumes,
         schedules: activeSchedules,
         drained: () => drain?.drained() ?? null,
+        audited: () => drain?.audited() ?? null,
         metrics: workerMetrics.metrics,
         searchIndex: indexer ? { backend: search.name, lag: indexer.lag, applied: indexer.applied } : null,
       },
