@@ -169,6 +169,10 @@ export const gatewayEnv = {
   RATE_LIMIT_REDIS_DOWN_WRITES: redisDownMode("closed"),
   /** Longest wait for a decision from Redis before it counts as unreachable. */
   RATE_LIMIT_REDIS_TIMEOUT_MS: z.coerce.number().int().min(10).default(500),
+  /** Rate-limit and operation-limit refusals are audited as one event per client, budget or limit, and window of this length (plugins/audit-refusals.ts). @defaultValue 60000 */
+  AUDIT_REFUSAL_WINDOW_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Distinct refused clients audited per window; refusals beyond them are one overflow event. @defaultValue 1000 */
+  AUDIT_REFUSAL_MAX_KEYS: z.coerce.number().int().min(1).max(100_000).default(1000),
 
   /** Operation limits (plugins/operation-limits.ts), refused with OPERATION_TOO_COMPLEX. */
   OPERATION_MAX_DEPTH: limit(10),

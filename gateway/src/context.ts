@@ -10,6 +10,8 @@ export interface GatewayContext {
   clientIp: string;
   /** Filled lazily by AuthenticatedDataSource: the identity JWT sent to subgraphs. */
   signedIdentity?: Promise<string>;
+  /** Filled lazily by AuthenticatedDataSource: the signed client address and request id sent to subgraphs. */
+  signedOrigin?: string;
   /**
    * The gateway's own execution of a subscription payload, not a client request: the socket was
    * limited when it subscribed (subscriptions/), so the rate limiter does not charge each event.

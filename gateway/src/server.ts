@@ -23,6 +23,7 @@ import {
   type RunningServer,
 } from "@agora/platform";
 import { Counter } from "prom-client";
+import { createAuditRecorder } from "@agora/platform/audit-events";
 import { corsOptions, subgraphTimeoutMs, subgraphUrls, type GatewayConfig } from "./config.js";
 import { clientIpResolver, createGatewayContext, type GatewayContext } from "./context.js";
 import { AuthenticatedDataSource } from "./datasource/authenticated-data-source.js";
@@ -102,8 +103,13 @@ export async function createGateway(
     apiSchema = schema;
     caches.planCache?.useSupergraph(coreSupergraphSdl);
   });
+  // Lazy and quiet: the gateway serves without Redis; readiness only reports it.
+  const redis = createRedis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  redis.on("error", () => undefined);
+  // Refusals into the audit stream the workers drain; without Redis the event is logged (no database here).
+  const audit = createAuditRecorder({ redis, keyPrefix: config.REDIS_KEY_PREFIX, service: "gateway", log });
   // Landing page, operation limits, rate limiting and the production settings that go with them.
-  const limits = gatewayPlugins(config, { registry: metrics.registry, log });
+  const limits = gatewayPlugins(config, { registry: metrics.registry, log, audit });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
@@ -119,9 +125,6 @@ export async function createGateway(
 
   const accessTokens = accessTokenSettings(config);
   const clientIp = clientIpResolver(config.TRUSTED_PROXIES, config.TRUSTED_PROXY_HEADER);
-  // Lazy and quiet: the gateway serves without Redis; readiness only reports it.
-  const redis = createRedis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
-  redis.on("error", () => undefined);
   // Rate limits, caches and live events all need Redis: the RedisUnreachable alert reads this too.
   registerDependencyProbe(metrics.registry, "redis", () => redis.ping());
   const readiness = createReadiness({
@@ -141,6 +144,7 @@ export async function createGateway(
     internalSecret: config.INTERNAL_SECRET,
     uploadLimitBytes: config.UPLOAD_PROXY_LIMIT_BYTES,
     timeoutMs: subgraphTimeoutMs(config, "jobs"),
+    clientIp,
   });
   const handler = createHttpHandler<GatewayContext>({
     apollo,

@@ -34,11 +34,11 @@ describe("pnpm db:migrate", () => {
       "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name",
     );
     const schemas = await client.query(
-      "SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ('users','offers','reviews','jobs') ORDER BY 1",
+      "SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ('users','offers','reviews','jobs','audit') ORDER BY 1",
     );
     await client.end();
     expect(applied.rows.map((r) => r.migration_name)).toEqual(folders.sort());
-    expect(schemas.rows.map((r) => r.schema_name)).toEqual(["jobs", "offers", "reviews", "users"]);
+    expect(schemas.rows.map((r) => r.schema_name)).toEqual(["audit", "jobs", "offers", "reviews", "users"]);
   });
 
   it("has a migration for every change in prisma/schema (the snapshot of the last migration equals the schema)", async () => {

@@ -5,6 +5,7 @@
 import { createLogger, createMetrics, createRedis } from "@agora/platform";
 import { createDatabase } from "@agora/platform/database";
 import { JobStore } from "@agora/platform/job-store";
+import { noAuditRecorder } from "@agora/platform/audit-events";
 import { createSearchBackend } from "@agora/offers/search";
 import { loadWorkersConfig } from "../src/config.js";
 import { healthReport } from "../src/health-server.js";
@@ -32,6 +33,7 @@ it("reports unreachable dependencies by state only", async () => {
         search: createSearchBackend(config, createLogger("health-test", "silent")),
         log: createLogger("health-test", "silent"),
         live: { redis, keyPrefix: "agora-test:health:", log: createLogger("health-test", "silent") },
+        audit: noAuditRecorder,
       },
       queues: new Map(),
       metrics: createMetrics("health-test"),

@@ -1,6 +1,7 @@
 /** MODERATION jobs score and flag a review's body, then apply the verdict through the reviews package. */
 import { jest } from "@jest/globals";
 import { randomUUID } from "node:crypto";
+import { auditStreamKey, parseAuditStreamEntry } from "@agora/platform/audit-events";
 import { checkReview, sentimentOf, spamFlags } from "../src/moderation/review-checks.js";
 import { createHarness, type Harness } from "./support/harness.js";
 
@@ -58,6 +59,14 @@ describe("moderation jobs", () => {
     ]);
     expect(cleanAfter.moderationStatus).toBe("APPROVED");
     expect(cleanAfter.sentiment).toBeGreaterThan(0);
+    // Each applied verdict is a moderation decision in the audit stream, by the platform (no actor).
+    const audited = (await h.redis.xrange(auditStreamKey(h.prefix), "-", "+")).map(([, fields]) => parseAuditStreamEntry(fields));
+    expect(audited.map((e) => [e?.action, e?.targetId, e?.actorId, e?.service, e?.details.status]).sort()).toEqual(
+      [
+        ["REVIEW_MODERATION", clean.id, null, "workers", "APPROVED"],
+        ["REVIEW_MODERATION", spam.id, null, "workers", "REJECTED"],
+      ].sort(),
+    );
     expect(spamAfter.moderationStatus).toBe("REJECTED");
     expect(spamAfter.sentiment).toBe(0);
   });

@@ -94,7 +94,12 @@ it("cleans up orphaned uploads and expired refresh tokens", async () => {
   await h.startWorker({ WORKER_QUEUES: "maintenance" });
   const row = await h.submit({ type: "MAINTENANCE", input: { task: "cleanup" } });
   const result = (await h.waitForStatus(row.id, "COMPLETED")).result;
-  expect(result).toEqual({ task: "cleanup", uploads: { scanned: 6, deleted: 3 }, refreshTokens: { deleted: 1 } });
+  expect(result).toEqual({
+    task: "cleanup",
+    uploads: { scanned: 6, deleted: 3 },
+    refreshTokens: { deleted: 1 },
+    auditEvents: { deleted: 0, retentionDays: 365 },
+  });
   // A failed job's upload stays: retryJob needs it.
   expect((await readdir(uploads)).sort()).toEqual([files.fresh, files.live, files.failed].sort());
   expect(await h.prisma.refreshToken.count({ where: { userId: user.id } })).toBe(2);

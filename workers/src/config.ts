@@ -68,8 +68,10 @@ export const workersEnv = {
   JOB_PROGRESS_THROTTLE_MS: milliseconds(500),
   /** Every how often the analytics roll-up runs (a BullMQ job scheduler); 0 removes the schedule. @defaultValue 900000 (15 min) */
   ANALYTICS_ROLLUP_EVERY_MS: milliseconds(15 * 60_000),
-  /** Every how often the clean-up of orphaned uploads and expired refresh tokens runs; 0 removes it. @defaultValue 3600000 (1 h) */
+  /** Every how often the clean-up of orphaned uploads, expired refresh tokens and old audit events runs; 0 removes it. @defaultValue 3600000 (1 h) */
   MAINTENANCE_EVERY_MS: milliseconds(60 * 60_000),
+  /** Days security audit events are kept; older ones are pruned by the maintenance schedule (at least 30, audit.prune refuses less). @defaultValue 365 */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(30).max(36_500).default(365),
   /** Age after which an upload without a live job is deleted by the clean-up. @defaultValue 86400000 (1 day) */
   UPLOAD_ORPHAN_AGE_MS: milliseconds(24 * 60 * 60_000),
   /** Analytics events moved from the Redis stream to Postgres per batch. @defaultValue 500 */

@@ -5,6 +5,7 @@ import type { SearchBackend } from "@agora/offers/search";
 import type { LivePublisher } from "@agora/platform/live-events";
 import type { WorkersConfig } from "./config.js";
 import type { JobStore } from "@agora/platform/job-store";
+import type { AuditRecorder } from "@agora/platform/audit-events";
 
 export interface WorkerDeps {
   config: WorkersConfig;
@@ -19,5 +20,7 @@ export interface WorkerDeps {
   search: SearchBackend;
   /** Live events (jobUpdated, notifications), published after each committed transition. */
   live: LivePublisher;
+  /** Security audit events of the platform itself (the moderation worker's verdicts). */
+  audit: AuditRecorder;
   log: Logger;
 }

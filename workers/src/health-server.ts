@@ -28,6 +28,8 @@ export interface HealthSource {
   consumed: Record<string, number>;
   schedules: Record<string, number>;
   drained: () => number | null;
+  /** Audit events this process's drain stored (null when it runs no drain). */
+  audited?: () => number | null;
   metrics: Metrics;
   /** The search indexer of this process, when it consumes the search-index queue. */
   searchIndex: { backend: string; lag: () => Promise<SearchIndexLag>; applied: () => number } | null;
@@ -110,6 +112,7 @@ export async function healthReport(source: HealthSource): Promise<{ ok: boolean;
       queues,
       schedules: scheduleReport,
       analyticsEventsDrained: source.drained(),
+      auditEventsDrained: source.audited?.() ?? null,
       searchIndex,
     },
   };

@@ -13,6 +13,8 @@ import { createRedis, type Logger, type RunningServer } from "@agora/platform";
 import { JobStore } from "@agora/platform/job-store";
 import { createSearchBackend, startSearchIndexer, type SearchIndexer } from "@agora/offers/search";
 import { publishJobState } from "@agora/platform/live-events";
+import { createAuditRecorder } from "@agora/platform/audit-events";
+import { directAuditWriter } from "@agora/platform/audit";
 import { startEventDrain, type EventDrain } from "./analytics/event-drain.js";
 import { backoffStrategy } from "./backoff.js";
 import { concurrencyOf, type WorkersConfig } from "./config.js";
@@ -53,6 +55,15 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
 
     const search = createSearchBackend(config, log);
     cleanups.push(() => search.close());
+    // Into the stream this pool drains, like every service; straight to Postgres while Redis is down.
+    const audit = createAuditRecorder({
+      redis,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      service: "workers",
+      log,
+      fallback: directAuditWriter(db.primary),
+    });
+    cleanups.push(() => audit.close());
     const deps: WorkerDeps = {
       config,
       db,
@@ -62,6 +73,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
       search,
       log,
       live: { redis, keyPrefix: config.REDIS_KEY_PREFIX, log },
+      audit,
     };
     const prefix = bullPrefix(config.REDIS_KEY_PREFIX);
 
@@ -134,6 +146,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
         consumed: consumes,
         schedules: activeSchedules,
         drained: () => drain?.drained() ?? null,
+        audited: () => drain?.audited() ?? null,
         metrics: workerMetrics.metrics,
         searchIndex: indexer ? { backend: search.name, lag: indexer.lag, applied: indexer.applied } : null,
       },

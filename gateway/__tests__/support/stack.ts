@@ -6,6 +6,8 @@ import { bullPrefix } from "@agora/platform/queues";
 import { createDatabase } from "@agora/platform/database";
 import { createLogger, signIdentity, type Identity, type RunningServer } from "@agora/platform";
 import { type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
+import { createAuditRecorder, type AuditRecorder } from "@agora/platform/audit-events";
+import { directAuditWriter } from "@agora/platform/audit";
 import { mkdtemp, rm } from "node:fs/promises";
 import { Redis } from "ioredis";
 import { tmpdir } from "node:os";
@@ -38,6 +40,8 @@ export interface Stack {
   storageDir: string;
   /** Redis key prefix of this stack (REDIS_KEY_PREFIX for worker processes). */
   keyPrefix: string;
+  /** Resolves when the subgraphs' audit events so far are in audit.events (written directly here, no drain). */
+  flushAudit(): Promise<void>;
   /** SQL statements issued so far by all four subgraphs. */
   statementCount(): number;
   query<T = any>(query: string, variables?: Record<string, unknown>, token?: string): ReturnType<typeof graphqlRequest<T>>;
@@ -66,17 +70,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = createLogger("e2e", "silent");
   const keyPrefix = testKeyPrefix("e2e");
   const redis = options.replica ? new Redis(testRedisUrl()) : undefined;
-  const runtime = (): SubgraphRuntime => ({
-    db: createDatabase({ url: databaseUrl, replicaUrl, poolSize: 5 }),
-    log,
-    internalSecret,
-    bodyLimitBytes: 1_048_576,
-    exposeErrorDetails: false,
-    redis,
-    redisKeyPrefix: keyPrefix,
-    readYourWritesWindowMs: 5000,
-  });
-  const runtimes = { users: runtime(), offers: runtime(), reviews: runtime(), jobs: runtime() };
+  const auditRecorders: AuditRecorder[] = [];
+  // A pool of its own: audit writes land after the answer and must not show in statementCount().
+  const auditDb = createDatabase({ url: databaseUrl, poolSize: 2 });
+  const runtime = (service: string): SubgraphRuntime => {
+    const db = createDatabase({ url: databaseUrl, replicaUrl, poolSize: 5 });
+    const audit = createAuditRecorder({ redis: null, keyPrefix, service, log, fallback: directAuditWriter(auditDb.primary) });
+    auditRecorders.push(audit);
+    return {
+      db,
+      audit,
+      log,
+      internalSecret,
+      bodyLimitBytes: 1_048_576,
+      exposeErrorDetails: false,
+      redis,
+      redisKeyPrefix: keyPrefix,
+      readYourWritesWindowMs: 5000,
+    };
+  };
+  const runtimes = { users: runtime("users"), offers: runtime("offers"), reviews: runtime("reviews"), jobs: runtime("jobs") };
   if (options.seed) {
     const passwordHash = await hashPassword(demoPassword);
     await seedDatabase(runtimes.users.db.primary, { ...options.seed, passwordHash, seed: 7 });
@@ -155,6 +168,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     storageDir,
     keyPrefix,
+    flushAudit: async () => void (await Promise.all(auditRecorders.map((recorder) => recorder.flush()))),
     statementCount: () => Object.values(runtimes).reduce((sum, r) => sum + r.db.statementCount(), 0),
     query,
     async login(email, password = demoPassword) {
@@ -169,6 +183,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async stop() {
       await Promise.all([gateway, ...extraGateways].map((g) => g.stop()));
       await Promise.all(Object.values({ users, offers, reviews, jobs }).map((s) => s.stop()));
+      await Promise.all(auditRecorders.map((recorder) => recorder.close()));
+      await auditDb.disconnect();
       await Promise.all(Object.values(runtimes).map((r) => r.db.disconnect()));
       await rm(storageDir, { recursive: true, force: true });
       redis?.disconnect();

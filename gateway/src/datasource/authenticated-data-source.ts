@@ -1,7 +1,9 @@
 /**
  * Sends each subgraph the caller's identity as a short-lived JWT signed with INTERNAL_SECRET
  * (see packages/platform/src/identity.ts). Client headers are never forwarded, so a client cannot
- * smuggle an identity header through the gateway. Every call goes through the subgraph fetch
+ * smuggle an identity header through the gateway. The client's address as trusted here
+ * (TRUSTED_PROXIES) and the request id go along signed too (`x-agora-origin`, request-origin.ts),
+ * for anonymous callers as well: the subgraphs' audit log records where a request came from. Every call goes through the subgraph fetch
  * (deadline, caller's abort signal, breaker, safe retries); a subgraph that cannot answer becomes
  * SERVICE_UNAVAILABLE naming the service and the URL tried, and the rest of the query plan still
  * runs, so a client gets the data of the subgraphs that did answer.
@@ -9,7 +11,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
-import { identityHeader, serviceUnavailable, signIdentity } from "@agora/platform";
+import { identityHeader, requestOriginHeader, serviceUnavailable, signIdentity, signRequestOrigin } from "@agora/platform";
 import type { GatewayContext } from "../context.js";
 import type { SubgraphCall, SubgraphFetch } from "./subgraph-fetch.js";
 import { CallerAbortedError, SubgraphCallError, serviceUnavailableError } from "./subgraph-errors.js";
@@ -50,8 +52,15 @@ export class AuthenticatedDataSource extends RemoteGraphQLDataSource<Context> {
       context.signedIdentity ??= signIdentity(identity, this.internalSecret);
       headers.set(identityHeader, await context.signedIdentity);
     }
+    headers.delete(requestOriginHeader);
     const requestId = "requestId" in context ? context.requestId : undefined;
-    if (requestId) headers.set("x-request-id", requestId);
+    if (requestId) {
+      headers.set("x-request-id", requestId);
+      if (context.clientIp) {
+        context.signedOrigin ??= signRequestOrigin({ clientIp: context.clientIp, requestId }, this.internalSecret);
+        headers.set(requestOriginHeader, context.signedOrigin);
+      }
+    }
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<Context>): Promise<GatewayGraphQLResponse> {

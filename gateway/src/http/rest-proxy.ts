@@ -5,8 +5,18 @@
  * and streams the request body through without buffering it. Its own error answers (401, 413, 503)
  * have the same shape as the service's, so a client cannot tell which of the two refused.
  */
+import { randomUUID } from "node:crypto";
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
-import { identityHeader, sendErrorResponse, signIdentity, ErrorCode, type AccessTokenSettings, type RouteHandler } from "@agora/platform";
+import {
+  identityHeader,
+  requestOriginHeader,
+  sendErrorResponse,
+  signIdentity,
+  signRequestOrigin,
+  ErrorCode,
+  type AccessTokenSettings,
+  type RouteHandler,
+} from "@agora/platform";
 import { identityFromRequest } from "../context.js";
 
 const hopByHop = new Set([
@@ -20,6 +30,7 @@ const hopByHop = new Set([
   "host",
   "authorization",
   identityHeader,
+  requestOriginHeader,
 ]);
 
 export interface RestProxyOptions {
@@ -31,6 +42,8 @@ export interface RestProxyOptions {
   bodyLimitBytes: number;
   /** Longest silence from the upstream service before the request is abandoned. */
   timeoutMs: number;
+  /** The client's address as trusted by the gateway (TRUSTED_PROXIES), sent on signed for the audit log. */
+  clientIp?: (req: IncomingMessage) => string;
 }
 
 export function createRestProxy(options: RestProxyOptions): RouteHandler {
@@ -60,6 +73,12 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
       if (value !== undefined && !hopByHop.has(key.toLowerCase())) headers[key] = value;
     }
     if (identity) headers[identityHeader] = await signIdentity(identity, options.internalSecret);
+    if (options.clientIp) {
+      const ownId = req.headers["x-request-id"];
+      const requestId = typeof ownId === "string" && ownId ? ownId.slice(0, 100) : randomUUID();
+      headers["x-request-id"] = requestId;
+      headers[requestOriginHeader] = signRequestOrigin({ clientIp: options.clientIp(req), requestId }, options.internalSecret);
+    }
     await new Promise<void>((resolve) => {
       const upstream = httpRequest(
         {

@@ -3,6 +3,7 @@
  * jobs service's REST routes (uploads, job status, files, queue dashboard) passed through, and the
  * queue dashboard's browser sign-in (admin-session.ts).
  */
+import type { IncomingMessage } from "node:http";
 import { sendJson, type AccessTokenSettings, type Metrics, type RouteHandler } from "@agora/platform";
 import { adminBasePath, createAdminSession } from "./admin-session.js";
 import type { Readiness } from "./readiness.js";
@@ -19,6 +20,8 @@ export interface GatewayRoutesOptions {
   uploadLimitBytes: number;
   /** Longest silence of the jobs service (the jobs subgraph's timeout). */
   timeoutMs: number;
+  /** The client's address as trusted by the gateway, forwarded signed (audit log). */
+  clientIp?: (req: IncomingMessage) => string;
 }
 
 export function createGatewayRoutes(options: GatewayRoutesOptions): {
@@ -32,6 +35,7 @@ export function createGatewayRoutes(options: GatewayRoutesOptions): {
     internalSecret: options.internalSecret,
     bodyLimitBytes: options.uploadLimitBytes,
     timeoutMs: options.timeoutMs,
+    ...(options.clientIp ? { clientIp: options.clientIp } : {}),
   });
   const adminSession = createAdminSession({ accessTokens: options.accessTokens });
   return {

@@ -6,8 +6,10 @@
 import type { ApolloServerOptionsWithGateway, ApolloServerPlugin } from "@apollo/server";
 import type { Registry } from "prom-client";
 import type { Logger } from "@agora/platform";
+import type { AuditRecorder } from "@agora/platform/audit-events";
 import type { GatewayConfig } from "../config.js";
 import type { GatewayContext } from "../context.js";
+import { auditRefusals } from "./audit-refusals.js";
 import { hideSuggestions } from "./hide-suggestions.js";
 import { landingPage } from "./landing-page.js";
 import { createCostEstimator } from "./operation-cost.js";
@@ -24,7 +26,10 @@ export type GatewayServerOptions = Pick<
   | "includeStacktraceInErrorResponses"
 > & { plugins: ApolloServerPlugin<GatewayContext>[] };
 
-export function gatewayPlugins(config: GatewayConfig, deps: { registry: Registry; log: Logger }): GatewayServerOptions {
+export function gatewayPlugins(
+  config: GatewayConfig,
+  deps: { registry: Registry; log: Logger; audit?: AuditRecorder },
+): GatewayServerOptions {
   const production = config.NODE_ENV === "production";
   const cost = createCostEstimator();
   const limits = operationLimits<GatewayContext>({
@@ -59,6 +64,10 @@ export function gatewayPlugins(config: GatewayConfig, deps: { registry: Registry
         log: deps.log,
       }),
     );
+  }
+  // Last: it only reads the answers the plugins above refused.
+  if (deps.audit) {
+    plugins.push(auditRefusals({ recorder: deps.audit, windowMs: config.AUDIT_REFUSAL_WINDOW_MS, maxKeys: config.AUDIT_REFUSAL_MAX_KEYS }));
   }
   return {
     plugins,

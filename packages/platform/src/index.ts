@@ -11,6 +11,7 @@ export * from "./http-server.js";
 export * from "./graceful-shutdown.js";
 export * from "./cors.js";
 export * from "./identity.js";
+export * from "./request-origin.js";
 export * from "./logger.js";
 export * from "./metrics.js";
 export * from "./pagination.js";

@@ -3,6 +3,8 @@
  * and drain on SIGTERM/SIGINT (graceful-shutdown.ts).
  */
 import type { Database } from "./database.js";
+import { createAuditRecorder } from "./audit-events.js";
+import { directAuditWriter } from "./audit/index.js";
 import { onTerminationSignal } from "./graceful-shutdown.js";
 import { createDatabase } from "./database.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -43,6 +45,9 @@ export function runtimeFromConfig(name: string, config: CommonConfig, log: Logge
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: `agora-${name}`,
   });
+  // Audit events: to the Redis stream the workers drain, straight to Postgres while Redis is down.
+  const auditRedis = createRedis(config.REDIS_URL);
+  auditRedis.on("error", () => undefined); // the recorder reports what it could not send; ioredis would log every reconnect
   return {
     db,
     log,
@@ -53,6 +58,14 @@ export function runtimeFromConfig(name: string, config: CommonConfig, log: Logge
     redisKeyPrefix: config.REDIS_KEY_PREFIX,
     readYourWritesWindowMs: config.READ_YOUR_WRITES_WINDOW_MS,
     shutdown: { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS },
+    audit: createAuditRecorder({
+      redis: auditRedis,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      service: name,
+      log,
+      fallback: directAuditWriter(db.primary),
+      onClose: () => auditRedis.disconnect(),
+    }),
   };
 }
 
@@ -68,6 +81,8 @@ export async function serveUntilSignalled(
   onTerminationSignal(runtime.log, async () => {
     await server.stop();
     await onStop();
+    // Events of the last requests reach Redis (or Postgres) before the connections go.
+    await runtime.audit?.close();
     await runtime.db.disconnect();
     runtime.redis?.disconnect();
   });

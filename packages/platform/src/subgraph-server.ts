@@ -14,6 +14,8 @@ import { sendErrorResponse } from "./error-response.js";
 import { createFormatError, ErrorCode } from "./errors.js";
 import { createHttpHandler, sendJson, serveHandler, type RouteHandler, type RunningServer } from "./http-server.js";
 import { identityHeader, verifyIdentityHeader, type Identity } from "./identity.js";
+import { originOfRequest } from "./request-origin.js";
+import { auditTrail, noAuditRecorder, type AuditRecorder, type AuditTrail } from "./audit-events.js";
 import type { Database, PrismaClient } from "./database.js";
 import type { DrainOptions } from "./graceful-shutdown.js";
 import type { Logger } from "./logger.js";
@@ -28,6 +30,12 @@ export interface SubgraphBaseContext {
   /** `write` is the primary; `read` is the replica unless this caller wrote recently. */
   db: { write: PrismaClient; read: PrismaClient };
   log: Logger;
+  /** The client's address as the gateway trusts it (signed `x-agora-origin`), else the socket's peer. */
+  clientIp: string | null;
+  /** The gateway's request id (signed with the origin), else the caller's `x-request-id`, else a new one. */
+  requestId: string;
+  /** The security audit log, with this caller's identity, address and request id filled in. */
+  audit: AuditTrail;
 }
 
 export interface SubgraphDefinition<TContext extends SubgraphBaseContext> {
@@ -53,6 +61,8 @@ export interface SubgraphRuntime {
   readYourWritesWindowMs?: number;
   /** How `stop()` drains (SHUTDOWN_DELAY_MS, SHUTDOWN_GRACE_MS). */
   shutdown?: DrainOptions;
+  /** Security audit events (runtimeFromConfig makes one); without it nothing is audited. */
+  audit?: AuditRecorder;
 }
 
 export interface SubgraphServer {
@@ -154,10 +164,20 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
     context: async (req) => {
       const header = req.headers[identityHeader] as string | undefined;
       const identity = await verifyIdentityHeader(header, runtime.internalSecret);
+      // Only the gateway's signed origin is believed; a direct caller is where its socket comes from.
+      const { clientIp, requestId } = originOfRequest(req, runtime.internalSecret);
       const base: SubgraphBaseContext = {
         identity,
         db: { write: runtime.db.primary, read: await readerFor(identity) },
         log: runtime.log,
+        clientIp,
+        requestId,
+        audit: auditTrail(runtime.audit ?? noAuditRecorder, {
+          actorId: identity?.userId ?? null,
+          actorRole: identity?.role ?? null,
+          clientIp,
+          requestId,
+        }),
       };
       return definition.createContext(base, req);
     },

@@ -57,7 +57,12 @@ export async function createJobsSubgraph(runtime: SubgraphRuntime, settings: Job
       },
       prefixRoutes: {
         [`GET ${jobStatusPrefix}`]: createJobStatusRoute({ jobs, internalSecret }),
-        [`GET ${filesRoutePrefix}`]: createFilesRoute({ storageDir: settings.storageDir, jobs, internalSecret }),
+        [`GET ${filesRoutePrefix}`]: createFilesRoute({
+          storageDir: settings.storageDir,
+          jobs,
+          internalSecret,
+          ...(runtime.audit ? { audit: runtime.audit } : {}),
+        }),
         "GET /admin/queues": createAdminQueuesRoute({
           jobs,
           queues,

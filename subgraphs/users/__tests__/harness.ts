@@ -1,6 +1,8 @@
 /** Starts the users subgraph on a free port over a database of its own (one per test file). */
 import { createDatabase, type Database } from "@agora/platform/database";
 import { createLogger, identityHeader, signIdentity, type Identity } from "@agora/platform";
+import { createAuditRecorder, type AuditRecorder } from "@agora/platform/audit-events";
+import { directAuditWriter } from "@agora/platform/audit";
 import { type SubgraphRuntime } from "@agora/platform/subgraph";
 import { createTestDatabase, graphqlRequest, type GraphQLResponse } from "@agora/platform/testing";
 import { hashPassword } from "../src/auth/password.js";
@@ -16,8 +18,15 @@ export interface UsersHarness {
   url: string;
   db: Database;
   runtime: SubgraphRuntime;
-  /** Sends an operation, as `as` when given (signed like the gateway does). */
-  request<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: Identity | null): Promise<GraphQLResponse<T>>;
+  /** Writes audit events straight to audit.events (no Redis here); `flush()` before reading them. */
+  audit: AuditRecorder;
+  /** Sends an operation, as `as` when given (signed like the gateway does); `headers` are added. */
+  request<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    as?: Identity | null,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
   /** Inserts a user directly (like the seed), e.g. to get a MODERATOR or ADMIN. */
   createUser(data: {
     email: string;
@@ -30,9 +39,12 @@ export interface UsersHarness {
 
 export async function startUsers(label: string): Promise<UsersHarness> {
   const db = createDatabase({ url: await createTestDatabase(label), poolSize: 4 });
+  const log = createLogger("users-test", "silent");
+  const audit = createAuditRecorder({ redis: null, keyPrefix: "", service: "users", log, fallback: directAuditWriter(db.primary) });
   const runtime: SubgraphRuntime = {
     db,
-    log: createLogger("users-test", "silent"),
+    log,
+    audit,
     internalSecret,
     bodyLimitBytes: 1_048_576,
     exposeErrorDetails: false,
@@ -45,8 +57,9 @@ export async function startUsers(label: string): Promise<UsersHarness> {
     url: running.url,
     db,
     runtime,
-    async request(query, variables, as) {
-      const headers: Record<string, string> = as ? { [identityHeader]: await signIdentity(as, internalSecret) } : {};
+    audit,
+    async request(query, variables, as, extra = {}) {
+      const headers: Record<string, string> = as ? { [identityHeader]: await signIdentity(as, internalSecret), ...extra } : extra;
       return graphqlRequest(running.url, query, variables, headers);
     },
     async createUser({ email, displayName = email.split("@")[0] ?? "someone", role = "USER", password }) {
@@ -56,6 +69,7 @@ export async function startUsers(label: string): Promise<UsersHarness> {
     },
     async stop() {
       await server.stop();
+      await audit.close();
       await db.disconnect();
     },
   };

@@ -1,14 +1,17 @@
 /**
  * House-keeping, run hourly by a BullMQ job scheduler (and on demand as a MAINTENANCE job with
- * `{ task?: "cleanup" | "cleanup-uploads" | "cleanup-refresh-tokens" }`):
+ * `{ task?: "cleanup" | "cleanup-uploads" | "cleanup-refresh-tokens" | "prune-audit-log" }`):
  * - uploads older than UPLOAD_ORPHAN_AGE_MS whose job is gone or COMPLETED (completed jobs delete
  *   their upload themselves; this catches crashes). FAILED and CANCELLED jobs keep theirs, since
  *   `retryJob` needs the file: an upload lives as long as a retry is possible;
  * - refresh tokens that expired more than a day ago (through the users package, owner of
- *   users.refresh_tokens; it never accepts them, this only keeps the table small).
+ *   users.refresh_tokens; it never accepts them, this only keeps the table small);
+ * - security audit events older than AUDIT_RETENTION_DAYS, through audit.prune() (the only way rows
+ *   leave that append-only table; it keeps at least 30 days whoever asks).
  */
 import { readdir, rm, stat } from "node:fs/promises";
 import { isUuid } from "@agora/platform";
+import { pruneAuditEvents } from "@agora/platform/audit";
 import { resolveStoragePath, storagePaths } from "@agora/platform/storage";
 import { deleteRefreshTokensExpiredBefore } from "@agora/users/refresh-tokens";
 import { z } from "zod";
@@ -53,14 +56,20 @@ export async function cleanUpRefreshTokens(deps: WorkerDeps): Promise<{ deleted:
   return { deleted: await deleteRefreshTokensExpiredBefore(deps.prisma, new Date(Date.now() - 86_400_000)) };
 }
 
+export async function pruneAuditLog(deps: WorkerDeps): Promise<{ deleted: number; retentionDays: number }> {
+  const retentionDays = deps.config.AUDIT_RETENTION_DAYS;
+  return { deleted: await pruneAuditEvents(deps.prisma, retentionDays), retentionDays };
+}
+
 export async function runCleanup(deps: WorkerDeps, task: MaintenanceTask = "cleanup"): Promise<Record<string, unknown>> {
   const result: Record<string, unknown> = {};
   if (task === "cleanup" || task === "cleanup-uploads") result.uploads = await cleanUpOrphanedUploads(deps);
   if (task === "cleanup" || task === "cleanup-refresh-tokens") result.refreshTokens = await cleanUpRefreshTokens(deps);
+  if (task === "cleanup" || task === "prune-audit-log") result.auditEvents = await pruneAuditLog(deps);
   return result;
 }
 
-const maintenanceTasks = ["cleanup", "cleanup-uploads", "cleanup-refresh-tokens"] as const;
+const maintenanceTasks = ["cleanup", "cleanup-uploads", "cleanup-refresh-tokens", "prune-audit-log"] as const;
 export type MaintenanceTask = (typeof maintenanceTasks)[number];
 const maintenanceInput = z.object({ task: z.enum(maintenanceTasks).default("cleanup") });
 

@@ -2,6 +2,8 @@
  * MODERATION: `{ reviewId, body }` from the reviews subgraph (through the jobs outbox). The verdict
  * goes through the reviews package's own `setModerationResult`, which moves the review's status and
  * the offer's rating aggregate together and idempotently (a retried job changes them once).
+ * A verdict that was applied is a moderation decision of the platform: an audit event without an
+ * actor, keyed by the job so a re-run of the job is stored once.
  */
 import { setModerationResult } from "@agora/reviews/moderation";
 import { notifyReviewModerated } from "@agora/reviews/notifications";
@@ -22,7 +24,17 @@ export const moderation: JobHandler = async (ctx) => {
     judgedBody: body,
   });
   // Only when this verdict is the review's status now (not overruled by a moderator, not stale).
-  if (review?.moderationStatus === verdict.status) await notifyReviewModerated(ctx.deps.live, review);
+  if (review?.moderationStatus === verdict.status) {
+    await notifyReviewModerated(ctx.deps.live, review);
+    ctx.deps.audit.record({
+      action: "REVIEW_MODERATION",
+      outcome: "SUCCESS",
+      targetType: "REVIEW",
+      targetId: reviewId,
+      details: { status: verdict.status, by: "moderation-worker", flags: verdict.flags, jobId: ctx.row.id },
+      idempotencyKey: `review-moderation:${ctx.row.id}`,
+    });
+  }
   // A review deleted meanwhile leaves nothing to moderate; the verdict is still recorded on the job.
   return { reviewId, status: verdict.status, sentiment: verdict.sentiment, flags: verdict.flags, applied: review !== null };
 };

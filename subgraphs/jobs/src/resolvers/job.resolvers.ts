@@ -141,6 +141,16 @@ export const jobResolvers: Resolvers = {
       if (!(await ctx.services.jobs.retry(job.id))) {
         throw conflict(`Job ${job.id} changed state while it was being retried; try again.`);
       }
+      // Admins retry other people's jobs (the dead-letter list): audited. Users retrying their own are not.
+      if (isAdmin(ctx.identity)) {
+        ctx.audit.record({
+          action: "JOB_RETRY",
+          outcome: "SUCCESS",
+          targetType: "JOB",
+          targetId: job.id,
+          details: { type: job.type, previousStatus: job.status, requestedBy: job.requestedBy },
+        });
+      }
       await publishJobState(ctx.services.live, ctx.db.write, job.id);
       return currentJob(ctx, job.id);
     },

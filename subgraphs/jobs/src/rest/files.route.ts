@@ -3,13 +3,16 @@
  * public: offers show them to everyone. Raw uploads and reports (`uploads/<jobId>.<ext>`,
  * `reports/<jobId>.<ext>`) belong to a job and are served to its requester or an admin only.
  * Nothing else is served: no dot-files (temporary files), no `..`, no symlinks out of the root.
+ * A report served is an audit event (REPORT_DOWNLOAD: who, from where, which job's report); refused
+ * requests are plain 404s and not audited, so probing cannot fill the log.
  */
 import { createReadStream } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { sep } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { ErrorCode, isAdmin, isUuid, type RouteHandler } from "@agora/platform";
+import { ErrorCode, isAdmin, isUuid, originOfRequest, type Identity, type RouteHandler } from "@agora/platform";
+import type { AuditRecorder } from "@agora/platform/audit-events";
 import { resolveStoragePath } from "@agora/platform/storage";
 import type { JobStore } from "@agora/platform/job-store";
 import { contentTypeFor, filesRoutePrefix } from "../storage/public-files.js";
@@ -19,6 +22,7 @@ export interface FilesRouteDependencies {
   storageDir: string;
   jobs: JobStore;
   internalSecret: string;
+  audit?: AuditRecorder;
 }
 
 const notFound = () => new RestError(404, ErrorCode.NOT_FOUND, "No such file.");
@@ -43,6 +47,7 @@ export function createFilesRoute(deps: FilesRouteDependencies): RouteHandler {
     try {
       const segments = segmentsOf(url.pathname);
       const [area] = segments;
+      let owner: { identity: Identity; jobId: string } | null = null;
       if (area === "uploads" || area === "reports") {
         // Owned by the job the file is named after.
         const jobId = segments.length === 2 ? segments[1]!.replace(/\.[^.]*$/, "") : "";
@@ -52,6 +57,7 @@ export function createFilesRoute(deps: FilesRouteDependencies): RouteHandler {
           const job = await deps.jobs.find(jobId.toLowerCase());
           if (!job || job.requestedBy !== identity.userId) throw notFound();
         }
+        owner = { identity, jobId: jobId.toLowerCase() };
       } else if (area !== "images") {
         throw notFound();
       }
@@ -73,6 +79,20 @@ export function createFilesRoute(deps: FilesRouteDependencies): RouteHandler {
         "cache-control": area === "images" ? "public, max-age=3600" : "private, no-store",
         "last-modified": info.mtime.toUTCString(),
       });
+      if (area === "reports" && owner) {
+        const { clientIp, requestId } = originOfRequest(req, deps.internalSecret);
+        deps.audit?.record({
+          action: "REPORT_DOWNLOAD",
+          outcome: "SUCCESS",
+          actorId: owner.identity.userId,
+          actorRole: owner.identity.role,
+          clientIp,
+          requestId,
+          targetType: "JOB",
+          targetId: owner.jobId,
+          details: { file: segments.join("/"), bytes: info.size },
+        });
+      }
       await pipeline(createReadStream(path), res);
     } catch (error) {
       if (error instanceof RestError) return sendRestError(res, error);

@@ -55,7 +55,18 @@ export const Mutation: MutationResolvers = {
     const identity = requireIdentity(ctx.identity);
     const offer = await offerToChange(ctx, identity, requireUuid(args.id));
     if (offer.status === "ARCHIVED") throw conflict(`Offer ${offer.id} is already archived.`);
-    return change(ctx, offer, ["DRAFT", "ACTIVE"], { status: "ARCHIVED" });
+    const archived = await change(ctx, offer, ["DRAFT", "ACTIVE"], { status: "ARCHIVED" });
+    // An admin taking an offer down is a security-relevant act; a seller archiving their own is not.
+    if (isAdmin(identity)) {
+      ctx.audit.record({
+        action: "OFFER_ARCHIVE",
+        outcome: "SUCCESS",
+        targetType: "OFFER",
+        targetId: offer.id,
+        details: { sellerId: offer.sellerId, previousStatus: offer.status },
+      });
+    }
+    return archived;
   },
 
   async reindexOffers(_parent, _args, ctx) {

@@ -74,6 +74,7 @@ export const mutationResolvers: Resolvers = {
       const reviewId = requireUuid(id);
       const review = await setModerationResult(ctx.db.write, reviewId, { status });
       if (!review) throw notFound("review", reviewId);
+      ctx.audit.record({ action: "REVIEW_MODERATION", outcome: "SUCCESS", targetType: "REVIEW", targetId: reviewId, details: { status } });
       await notifyReviewModerated(ctx.services.live, review);
       return review;
     },

@@ -1,11 +1,14 @@
 /**
  * Sign-in sessions: an access token (short-lived JWT) plus a refresh token that rotates on every
  * use. All tokens issued from one login share a family; presenting a token that was already spent
- * means two parties hold it (a thief and the owner), so the whole family is revoked.
+ * means two parties hold it (a thief and the owner), so the whole family is revoked. A reuse (with
+ * the revocation it causes) and a sign-out are audit events; ordinary rotations are not, they are
+ * as frequent as access-token lifetimes and say nothing an admin acts on.
  */
 import { randomUUID } from "node:crypto";
 import { issueAccessToken, unauthenticated, type AccessTokenSettings } from "@agora/platform";
 import { type Prisma, type PrismaClient } from "@agora/platform/database";
+import type { AuditTrail } from "@agora/platform/audit-events";
 import { findRefreshTokenByHash, insertRefreshToken, markRefreshTokenUsed, revokeFamily } from "../data/refresh-token.repository.js";
 import { findUserById, type UserRecord } from "../data/user.repository.js";
 import { hashRefreshToken, newRefreshToken } from "./refresh-token.js";
@@ -47,16 +50,27 @@ export async function issueSession(
 
 class ReuseDetected extends Error {}
 
+/** The presenter may be the thief: the event is anonymous, the account whose sessions ended is the target. */
+function reuseDetected(audit: AuditTrail, stored: { userId: string; familyId: string }, revokedSessions: number) {
+  audit.record({
+    action: "REFRESH_TOKEN_REUSE",
+    outcome: "FAILURE",
+    actorId: null,
+    actorRole: null,
+    targetType: "USER",
+    targetId: stored.userId,
+    details: { familyId: stored.familyId, familyRevoked: true, revokedSessions },
+  });
+  return unauthenticated(reuseDetectedMessage);
+}
+
 /** Spends `token` and returns a new pair in the same family; UNAUTHENTICATED for anything but a live token. */
-export async function rotateSession(db: PrismaClient, token: string, settings: AuthSettings): Promise<IssuedSession> {
+export async function rotateSession(db: PrismaClient, token: string, settings: AuthSettings, audit: AuditTrail): Promise<IssuedSession> {
   const now = new Date();
   const stored = await findRefreshTokenByHash(db, hashRefreshToken(token));
   if (!stored) throw unauthenticated("The refresh token is not valid.");
   if (stored.revokedAt) throw unauthenticated("The refresh token has been revoked; sign in again.");
-  if (stored.usedAt) {
-    await revokeFamily(db, stored.familyId, now);
-    throw unauthenticated(reuseDetectedMessage);
-  }
+  if (stored.usedAt) throw reuseDetected(audit, stored, await revokeFamily(db, stored.familyId, now));
   if (stored.expiresAt <= now) throw unauthenticated("The refresh token has expired; sign in again.");
 
   try {
@@ -73,13 +87,22 @@ export async function rotateSession(db: PrismaClient, token: string, settings: A
     const current = await findRefreshTokenByHash(db, stored.tokenHash);
     if (!current?.usedAt) throw unauthenticated("The refresh token has been revoked; sign in again.");
     // Outside the rolled-back transaction, so the revocation sticks.
-    await revokeFamily(db, stored.familyId, new Date());
-    throw unauthenticated(reuseDetectedMessage);
+    throw reuseDetected(audit, stored, await revokeFamily(db, stored.familyId, new Date()));
   }
 }
 
 /** Revokes the login `token` belongs to. Unknown or already revoked tokens change nothing. */
-export async function endSession(db: PrismaClient, token: string): Promise<void> {
+export async function endSession(db: PrismaClient, token: string, audit: AuditTrail): Promise<void> {
   const stored = await findRefreshTokenByHash(db, hashRefreshToken(token));
-  if (stored) await revokeFamily(db, stored.familyId, new Date());
+  if (!stored) return;
+  const revokedSessions = await revokeFamily(db, stored.familyId, new Date());
+  if (revokedSessions > 0) {
+    audit.record({
+      action: "SIGN_OUT",
+      outcome: "SUCCESS",
+      targetType: "USER",
+      targetId: stored.userId,
+      details: { familyId: stored.familyId, familyRevoked: true, revokedSessions },
+    });
+  }
 }

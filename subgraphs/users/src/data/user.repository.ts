@@ -50,3 +50,14 @@ export function countUsers(db: Client): Promise<number> {
 
 export const isUniqueViolation = (error: unknown): boolean =>
   error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+
+/** Sets a user's role in one transaction; returns the role it had before and the user after, null when there is no such user. */
+export async function updateRole(db: PrismaClient, id: string, role: Db.Role): Promise<{ previousRole: Db.Role; user: UserRecord } | null> {
+  return db.$transaction(async (tx) => {
+    // FOR UPDATE: a concurrent change waits, so `previousRole` is the role this change replaced.
+    const [row] = await tx.$queryRaw<{ role: Db.Role }[]>`SELECT role FROM "users"."users" WHERE id = ${id}::uuid FOR UPDATE`;
+    if (!row) return null;
+    const user = await tx.user.update({ where: { id }, data: { role }, select: userSelect });
+    return { previousRole: row.role, user };
+  });
+}

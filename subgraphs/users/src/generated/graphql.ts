@@ -3,6 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from "graphql";
 import type { UserRecord, UserConnectionRecord } from "../data/user.repository.js";
 import type { IssuedSession } from "../auth/sessions.js";
+import type { AuditEventRecord, AuditEventConnectionRecord } from "../data/audit-events.js";
 import type { Context } from "../context.js";
 export type Maybe<T> = T | null | undefined;
 export type InputMaybe<T> = T | null | undefined;
@@ -22,6 +23,8 @@ export type Scalars = {
   Float: { input: number; output: number };
   /** An ISO-8601 timestamp, e.g. 2026-11-21T19:00:00.000Z */
   DateTime: { input: Date | string; output: Date | string };
+  /** Any JSON value */
+  JSON: { input: unknown; output: unknown };
   link__Import: { input: any; output: any };
   federation__FieldSet: { input: any; output: any };
   federation__Scope: { input: any; output: any };
@@ -94,6 +97,8 @@ export type Query = {
   user?: Maybe<User>;
   /** All users, newest first. Admins only. */
   users: UserConnection;
+  /** The security audit log, newest first. Admins only. */
+  auditEvents: AuditEventConnection;
 };
 
 export type QueryUserArgs = {
@@ -101,6 +106,12 @@ export type QueryUserArgs = {
 };
 
 export type QueryUsersArgs = {
+  first?: InputMaybe<Scalars["Int"]["input"]>;
+  after?: InputMaybe<Scalars["String"]["input"]>;
+};
+
+export type QueryAuditEventsArgs = {
+  filter?: InputMaybe<AuditEventFilter>;
   first?: InputMaybe<Scalars["Int"]["input"]>;
   after?: InputMaybe<Scalars["String"]["input"]>;
 };
@@ -115,6 +126,8 @@ export type Mutation = {
   /** Revokes the login the refresh token belongs to. Always true, also for tokens that are unknown or already revoked. */
   logout: Scalars["Boolean"]["output"];
   updateProfile: User;
+  /** Gives a user another role. Admins only, not their own; takes effect with the user's next access token. */
+  setUserRole: User;
 };
 
 export type MutationRegisterArgs = {
@@ -136,6 +149,76 @@ export type MutationLogoutArgs = {
 
 export type MutationUpdateProfileArgs = {
   input: UpdateProfileInput;
+};
+
+export type MutationSetUserRoleArgs = {
+  userId: Scalars["ID"]["input"];
+  role: Role;
+};
+
+/** What the security audit log records (README, Security audit log). */
+export type AuditAction =
+  | "SIGN_IN"
+  | "SIGN_OUT"
+  | "REGISTER"
+  | "REFRESH_TOKEN_REUSE"
+  | "ROLE_CHANGE"
+  | "RATE_LIMITED"
+  | "OPERATION_REFUSED"
+  | "OFFER_ARCHIVE"
+  | "REVIEW_MODERATION"
+  | "JOB_RETRY"
+  | "REPORT_DOWNLOAD";
+
+/** SUCCESS: it happened. FAILURE: tried and failed (a wrong password). DENIED: refused by a limit or a role. */
+export type AuditOutcome = "SUCCESS" | "FAILURE" | "DENIED";
+
+/** Every field narrows the result; `from` is inclusive, `to` exclusive. */
+export type AuditEventFilter = {
+  action?: InputMaybe<AuditAction>;
+  actorId?: InputMaybe<Scalars["ID"]["input"]>;
+  targetType?: InputMaybe<Scalars["String"]["input"]>;
+  targetId?: InputMaybe<Scalars["String"]["input"]>;
+  outcome?: InputMaybe<AuditOutcome>;
+  from?: InputMaybe<Scalars["DateTime"]["input"]>;
+  to?: InputMaybe<Scalars["DateTime"]["input"]>;
+};
+
+/** One security-relevant event. Never holds a password, token or secret. */
+export type AuditEvent = {
+  __typename?: "AuditEvent";
+  id: Scalars["ID"]["output"];
+  occurredAt: Scalars["DateTime"]["output"];
+  /** When the event reached the log (the drain may run a little behind). */
+  recordedAt: Scalars["DateTime"]["output"];
+  /** Null for anonymous callers and the platform itself. */
+  actor?: Maybe<User>;
+  actorId?: Maybe<Scalars["ID"]["output"]>;
+  actorRole?: Maybe<Scalars["String"]["output"]>;
+  /** The client address as the gateway trusts it (TRUSTED_PROXIES). */
+  clientIp?: Maybe<Scalars["String"]["output"]>;
+  /** The process that recorded it (gateway, users, offers, reviews, jobs, workers). */
+  service: Scalars["String"]["output"];
+  action: AuditAction;
+  outcome: AuditOutcome;
+  targetType?: Maybe<Scalars["String"]["output"]>;
+  targetId?: Maybe<Scalars["String"]["output"]>;
+  requestId?: Maybe<Scalars["String"]["output"]>;
+  traceId?: Maybe<Scalars["String"]["output"]>;
+  details: Scalars["JSON"]["output"];
+};
+
+export type AuditEventEdge = {
+  __typename?: "AuditEventEdge";
+  cursor: Scalars["String"]["output"];
+  node: AuditEvent;
+};
+
+export type AuditEventConnection = {
+  __typename?: "AuditEventConnection";
+  edges: Array<AuditEventEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars["Int"]["output"];
 };
 
 export type Link__Purpose =
@@ -264,6 +347,13 @@ export type ResolversTypes = {
   UpdateProfileInput: UpdateProfileInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  JSON: ResolverTypeWrapper<Scalars["JSON"]["output"]>;
+  AuditAction: AuditAction;
+  AuditOutcome: AuditOutcome;
+  AuditEventFilter: AuditEventFilter;
+  AuditEvent: ResolverTypeWrapper<AuditEventRecord>;
+  AuditEventEdge: ResolverTypeWrapper<Omit<AuditEventEdge, "node"> & { node: ResolversTypes["AuditEvent"] }>;
+  AuditEventConnection: ResolverTypeWrapper<AuditEventConnectionRecord>;
   link__Import: ResolverTypeWrapper<Scalars["link__Import"]["output"]>;
   link__Purpose: Link__Purpose;
   federation__FieldSet: ResolverTypeWrapper<Scalars["federation__FieldSet"]["output"]>;
@@ -287,6 +377,11 @@ export type ResolversParentTypes = {
   UpdateProfileInput: UpdateProfileInput;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
+  JSON: Scalars["JSON"]["output"];
+  AuditEventFilter: AuditEventFilter;
+  AuditEvent: AuditEventRecord;
+  AuditEventEdge: Omit<AuditEventEdge, "node"> & { node: ResolversParentTypes["AuditEvent"] };
+  AuditEventConnection: AuditEventConnectionRecord;
   link__Import: Scalars["link__Import"]["output"];
   federation__FieldSet: Scalars["federation__FieldSet"]["output"];
   federation__Scope: Scalars["federation__Scope"]["output"];
@@ -506,6 +601,12 @@ export type QueryResolvers<
   me?: Resolver<Maybe<ResolversTypes["User"]>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes["User"]>, ParentType, ContextType, RequireFields<QueryUserArgs, "id">>;
   users?: Resolver<ResolversTypes["UserConnection"], ParentType, ContextType, Partial<QueryUsersArgs>>;
+  auditEvents?: Resolver<
+    ResolversTypes["AuditEventConnection"],
+    ParentType,
+    ContextType,
+    Partial<QueryAuditEventsArgs>
+  >;
 };
 
 export type MutationResolvers<
@@ -542,6 +643,54 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationUpdateProfileArgs, "input">
   >;
+  setUserRole?: Resolver<
+    ResolversTypes["User"],
+    ParentType,
+    ContextType,
+    RequireFields<MutationSetUserRoleArgs, "userId" | "role">
+  >;
+};
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes["JSON"], any> {
+  name: "JSON";
+}
+
+export type AuditEventResolvers<
+  ContextType = Context,
+  ParentType extends ResolversParentTypes["AuditEvent"] = ResolversParentTypes["AuditEvent"],
+> = {
+  id?: Resolver<ResolversTypes["ID"], ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes["DateTime"], ParentType, ContextType>;
+  recordedAt?: Resolver<ResolversTypes["DateTime"], ParentType, ContextType>;
+  actor?: Resolver<Maybe<ResolversTypes["User"]>, ParentType, ContextType>;
+  actorId?: Resolver<Maybe<ResolversTypes["ID"]>, ParentType, ContextType>;
+  actorRole?: Resolver<Maybe<ResolversTypes["String"]>, ParentType, ContextType>;
+  clientIp?: Resolver<Maybe<ResolversTypes["String"]>, ParentType, ContextType>;
+  service?: Resolver<ResolversTypes["String"], ParentType, ContextType>;
+  action?: Resolver<ResolversTypes["AuditAction"], ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes["AuditOutcome"], ParentType, ContextType>;
+  targetType?: Resolver<Maybe<ResolversTypes["String"]>, ParentType, ContextType>;
+  targetId?: Resolver<Maybe<ResolversTypes["String"]>, ParentType, ContextType>;
+  requestId?: Resolver<Maybe<ResolversTypes["String"]>, ParentType, ContextType>;
+  traceId?: Resolver<Maybe<ResolversTypes["String"]>, ParentType, ContextType>;
+  details?: Resolver<ResolversTypes["JSON"], ParentType, ContextType>;
+};
+
+export type AuditEventEdgeResolvers<
+  ContextType = Context,
+  ParentType extends ResolversParentTypes["AuditEventEdge"] = ResolversParentTypes["AuditEventEdge"],
+> = {
+  cursor?: Resolver<ResolversTypes["String"], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes["AuditEvent"], ParentType, ContextType>;
+};
+
+export type AuditEventConnectionResolvers<
+  ContextType = Context,
+  ParentType extends ResolversParentTypes["AuditEventConnection"] = ResolversParentTypes["AuditEventConnection"],
+> = {
+  edges?: Resolver<Array<ResolversTypes["AuditEventEdge"]>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes["PageInfo"], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes["Int"], ParentType, ContextType>;
 };
 
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes["link__Import"], any> {
@@ -578,6 +727,10 @@ export type Resolvers<ContextType = Context> = {
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  JSON?: GraphQLScalarType;
+  AuditEvent?: AuditEventResolvers<ContextType>;
+  AuditEventEdge?: AuditEventEdgeResolvers<ContextType>;
+  AuditEventConnection?: AuditEventConnectionResolvers<ContextType>;
   link__Import?: GraphQLScalarType;
   federation__FieldSet?: GraphQLScalarType;
   federation__Scope?: GraphQLScalarType;
