@@ -51,10 +51,15 @@ function run(durationSec: number, record: boolean) {
         requests: [
           {
             method: "POST",
-            setupRequest: (request: any) => {
-              const pick = pool[next++ % pool.length]!;
-              return { ...request, body: pick.body, headers: pick.headers ? { ...baseHeaders, ...pick.headers } : baseHeaders };
-            },
+            // One body needs no per-request setup: autocannon then reuses the request it built.
+            ...(pool.length > 1
+              ? {
+                  setupRequest: (request: any) => {
+                    const pick = pool[next++ % pool.length]!;
+                    return { ...request, body: pick.body, headers: pick.headers ? { ...baseHeaders, ...pick.headers } : baseHeaders };
+                  },
+                }
+              : { body: pool[0]!.body, headers: { ...baseHeaders, ...pool[0]!.headers } }),
             ...(config.graphql
               ? {
                   onResponse: (status: number, body: string) => {

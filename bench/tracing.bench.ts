@@ -21,7 +21,7 @@ const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 10);
 const warmupSec = Number(process.env.BENCH_WARMUP_SEC ?? 3);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 /** How long to wait after a load for the batch span processor (5 s schedule by default) to export. */
 const flushWaitMs = 6000;
 
@@ -97,21 +97,26 @@ for (let round = 0; round < rounds; round++) {
 }
 processes.stopAll();
 
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+/** The median of the rounds: one round disturbed by a neighbour on this shared machine does not move it. */
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
 const summary = Object.fromEntries(
   (Object.keys(variants) as Variant[]).map((variant) => {
     const ms = results[variant];
-    const cpu = (name: string) => Number(mean(ms.map((m) => m.cpuPerRequestMs[name]!)).toFixed(3));
+    const cpu = (name: string) => Number(median(ms.map((m) => m.cpuPerRequestMs[name]!)).toFixed(3));
     return [
       variant,
       {
-        rps: mean(ms.map((m) => m.rps)),
-        p50: mean(ms.map((m) => m.p50)),
-        p95: mean(ms.map((m) => m.p95)),
-        p99: mean(ms.map((m) => m.p99)),
+        rps: median(ms.map((m) => m.rps)),
+        p50: median(ms.map((m) => m.p50)),
+        p95: median(ms.map((m) => m.p95)),
+        p99: median(ms.map((m) => m.p99)),
         gatewayCpuMs: cpu("gateway"),
         subgraphCpuMs: cpu("users") + cpu("offers") + cpu("reviews") + cpu("jobs"),
-        spanBytesPerRequest: mean(ms.map((m) => m.spanBytesPerRequest)),
+        spanBytesPerRequest: median(ms.map((m) => m.spanBytesPerRequest)),
         peakRssMiB: Math.max(...ms.map((m) => m.lifetimePeakRssMiB)),
       },
     ];
@@ -134,7 +139,7 @@ const off = summary.off;
 const report = [
   "# Tracing overhead",
   "",
-  `${new Date().toISOString()}; load (a), the README's federated query; ${connections} connections; ${durationSec} s per measurement after ${warmupSec} s warm-up; ${rounds} rounds, order reversed every round; means of the rounds. Command: \`pnpm bench:tracing\`.`,
+  `${new Date().toISOString()}; load (a), the README's federated query; ${connections} connections; ${durationSec} s per measurement after ${warmupSec} s warm-up; ${rounds} rounds, order reversed every round; medians of the rounds. Command: \`pnpm bench:tracing\`.`,
   "",
   "| tracing | req/s | p50 ms | p95 ms | p99 ms | gateway CPU ms/req | subgraphs' CPU ms/req (sum) | gateway peak RSS MiB | OTLP bytes received per request | req/s vs off | gateway CPU vs off |",
   "|---|---|---|---|---|---|---|---|---|---|---|",
