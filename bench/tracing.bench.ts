@@ -47,6 +47,7 @@ for (const [variant, ratio] of Object.entries(variants) as [Variant, string | nu
     ? {
         OTEL_TRACES_EXPORTER: "otlp",
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
         OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
         OTEL_TRACES_SAMPLER_ARG: ratio,
       }
