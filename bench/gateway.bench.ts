@@ -18,7 +18,7 @@
  * Writes bench/results/gateway.json and gateway.md.
  */
 import { writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   federatedQuery,
@@ -63,6 +63,8 @@ const loadNames = ["a-same-query", "b-varied-mix", "c-read-heavy"] as const;
 type LoadName = (typeof loadNames)[number];
 
 build();
+// Neighbours' load is part of the result on a shared machine: recorded at the start and the end.
+const loadAverageAtStart = loadavg()[0]!;
 await prepareDatabase(databaseUrl);
 const processes = new Processes(databaseUrl);
 // One key prefix for every process: whatever the subgraphs publish in Redis (live events, and
@@ -222,6 +224,11 @@ const summary = Object.fromEntries(
   }),
 );
 const s = (scenario: string, load: LoadName) => summary[`${scenario} × ${load}`]!;
+/** Our gateway's figure over Hive's, round by round (the two ran within a minute of each other). */
+const perRound = (scenario: ScenarioName, load: LoadName, figure: (m: Measurement) => number) =>
+  results[`${scenario} × ${load}`]!.map((m, i) => figure(m) / figure(results[`hive × ${load}`]![i]!));
+const cpuTotal = (cpu: Record<string, number>) =>
+  (cpu.gateway ?? 0) + (cpu.users ?? 0) + (cpu.offers ?? 0) + (cpu.reviews ?? 0) + (cpu.jobs ?? 0);
 const fixed = (n: number, digits = 2) => n.toFixed(digits);
 const pct = (r: number | null) => (r === null ? "n/a" : `${(r * 100).toFixed(1)} %`);
 
@@ -229,6 +236,18 @@ const ratios = {
   offVsHiveRps: {
     a: s("caches-off", "a-same-query").rps / s("hive", "a-same-query").rps,
     b: s("caches-off", "b-varied-mix").rps / s("hive", "b-varied-mix").rps,
+  },
+  offVsHiveRpsPerRound: {
+    a: perRound("caches-off", "a-same-query", (m) => m.rps),
+    b: perRound("caches-off", "b-varied-mix", (m) => m.rps),
+  },
+  offVsHiveGatewayCpu: {
+    a: s("caches-off", "a-same-query").cpuPerRequestMs.gateway! / s("hive", "a-same-query").cpuPerRequestMs.gateway!,
+    b: s("caches-off", "b-varied-mix").cpuPerRequestMs.gateway! / s("hive", "b-varied-mix").cpuPerRequestMs.gateway!,
+  },
+  offVsHiveTotalCpu: {
+    a: cpuTotal(s("caches-off", "a-same-query").cpuPerRequestMs) / cpuTotal(s("hive", "a-same-query").cpuPerRequestMs),
+    b: cpuTotal(s("caches-off", "b-varied-mix").cpuPerRequestMs) / cpuTotal(s("hive", "b-varied-mix").cpuPerRequestMs),
   },
   onVsHiveRps: {
     a: s("caches-on", "a-same-query").rps / s("hive", "a-same-query").rps,
@@ -255,7 +274,7 @@ const mark = (ok: boolean) => (ok ? "met" : "NOT met");
 const report = [
   `# Gateway benchmark`,
   "",
-  `${new Date().toISOString()}; ${connections} connections; ${durationSec} s per measurement after ${warmupSec} s warm-up; ${rounds} rounds, gateway order reversed every round; figures are the medians of the rounds. Command: \`pnpm bench\`.`,
+  `${new Date().toISOString()}; ${connections} connections; ${durationSec} s per measurement after ${warmupSec} s warm-up; ${rounds} rounds, gateway order reversed every round; figures are the medians of the rounds. Command: \`pnpm bench\`. Machine: ${cpus().length} cores shared with other work, load average ${fixed(loadAverageAtStart, 1)} at the start and ${fixed(loadavg()[0]!, 1)} at the end.`,
   "",
   "Scenarios: **caches-off** (`SUBGRAPH_DEDUPLICATION=false PLAN_CACHE_SHARED=false APQ_ENABLED=false RESPONSE_CACHE_ENABLED=false`), **caches-on** (plan cache shared, APQ with clients sending hashes, deduplication; `RESPONSE_CACHE_ENABLED=false`), **response-cache** (all on), **hive** (Hive Gateway 2.15.1, one process, bench/hive/gateway.config.ts), **ceiling** (a bare node:http server sending the bytes of a response-cache hit). Loads: (a) the README's federated query; (b) 4 federated operations, `first` 1–10, 200 offers, 100 users; (c) 90 % reads of page one / its offers / its sellers, 10 % updateOffer / updateProfile / updateReview on exactly those, all signed in.",
   "",
@@ -267,6 +286,8 @@ const report = [
   "",
   `- caches-off vs Hive, req/s: (a) ${fixed(ratios.offVsHiveRps.a)}×, (b) ${fixed(ratios.offVsHiveRps.b)}× (aim ≥ 1.1×: ${mark(ratios.offVsHiveRps.a >= 1.1 && ratios.offVsHiveRps.b >= 1.1)})`,
   `- caches-off vs Hive, p95: (a) ${fixed(ratios.offVsHiveP95.a)}×, (b) ${fixed(ratios.offVsHiveP95.b)}× (aim ≤ 0.8×: ${mark(ratios.offVsHiveP95.a <= 0.8 && ratios.offVsHiveP95.b <= 0.8)})`,
+  `  - round by round, req/s: (a) ${ratios.offVsHiveRpsPerRound.a.map((r) => `${fixed(r)}×`).join(", ")}; (b) ${ratios.offVsHiveRpsPerRound.b.map((r) => `${fixed(r)}×`).join(", ")}`,
+  `  - CPU ms per request, which neighbours' load moves far less than req/s: gateway (a) ${fixed(ratios.offVsHiveGatewayCpu.a)}×, (b) ${fixed(ratios.offVsHiveGatewayCpu.b)}× of Hive's; gateway and subgraphs together (a) ${fixed(ratios.offVsHiveTotalCpu.a)}×, (b) ${fixed(ratios.offVsHiveTotalCpu.b)}×`,
   `- for comparison, caches-on vs Hive, req/s: (a) ${fixed(ratios.onVsHiveRps.a)}×, (b) ${fixed(ratios.onVsHiveRps.b)}×`,
   `- read-heavy (c) with the response cache: hit ratio ${pct(ratios.readHeavyHitRatio)} (aim > 80 %: ${ratios.readHeavyHitRatio === null ? "n/a, the gateway exports no agora_gateway_response_cache_* counters" : mark(ratios.readHeavyHitRatio > 0.8)}), p95 ${fixed(ratios.readHeavyP95, 1)} ms (aim < 200 ms: ${mark(ratios.readHeavyP95 < 200)})`,
   `- cache hit cost vs the ceiling under (a): ${fixed(ratios.hitVsCeilingRps)}× fewer req/s, ${fixed(ratios.hitVsCeilingCpu)}× the CPU ms per request (aim ≤ 2×: ${mark(ratios.hitVsCeilingRps <= 2 && ratios.hitVsCeilingCpu <= 2)})${ratios.hitRatioUnderA === null ? "; the response-cache hit ratio under (a) is n/a, so this compares a full execution with the ceiling, not a cache hit" : `; hit ratio under (a) ${pct(ratios.hitRatioUnderA)}`}`,
@@ -289,6 +310,7 @@ writeFileSync(
       summary,
       ratios,
       lifetimePeakRssMiB,
+      loadAverage: { start: loadAverageAtStart, end: loadavg()[0] },
       startupMs: { ...Object.fromEntries(scenarioNames.map((n) => [n, servers[n].startupMs])), tsx: tsxGateway.startupMs },
       rounds_: results,
     },

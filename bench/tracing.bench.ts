@@ -12,6 +12,7 @@
  * Rounds and their reversed order as in `pnpm bench`. Writes bench/results/tracing.json and tracing.md.
  */
 import { writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { sameQuery } from "./gateway-operations.js";
 import { build, measure, prepareDatabase, Processes, startGateway, startSubgraphs, type Measurement, type Server } from "./services.js";
@@ -29,6 +30,7 @@ const variants = { off: null, "100%": "1", "10%": "0.1" } as const;
 type Variant = keyof typeof variants;
 
 build();
+const loadAverageAtStart = loadavg()[0]!;
 await prepareDatabase(databaseUrl);
 const processes = new Processes(databaseUrl);
 
@@ -140,7 +142,7 @@ const off = summary.off;
 const report = [
   "# Tracing overhead",
   "",
-  `${new Date().toISOString()}; load (a), the README's federated query; ${connections} connections; ${durationSec} s per measurement after ${warmupSec} s warm-up; ${rounds} rounds, order reversed every round; medians of the rounds. Command: \`pnpm bench:tracing\`.`,
+  `${new Date().toISOString()}; load (a), the README's federated query; ${connections} connections; ${durationSec} s per measurement after ${warmupSec} s warm-up; ${rounds} rounds, order reversed every round; medians of the rounds. Command: \`pnpm bench:tracing\`. Machine: ${cpus().length} cores shared with other work, load average ${loadAverageAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end.`,
   "",
   "| tracing | req/s | p50 ms | p95 ms | p99 ms | gateway CPU ms/req | subgraphs' CPU ms/req (sum) | gateway peak RSS MiB | OTLP bytes received per request | req/s vs off | gateway CPU vs off |",
   "|---|---|---|---|---|---|---|---|---|---|---|",
