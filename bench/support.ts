@@ -1,6 +1,7 @@
 /** What every benchmark here needs: free ports, readiness polling, CPU and RSS of a process, load. */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,9 +41,18 @@ export function rssKb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
+/** The highest RSS a process has had since it started (VmHWM), in KiB. */
+export function peakRssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
 export interface LoadResult {
   requests: number;
+  /** Failed connections, timeouts and answers other than 200. */
   errors: number;
+  /** 200 answers carrying GraphQL `errors` (counted only with `graphql: true`). */
+  graphqlErrors?: number;
   rps: number;
   p50: number;
   p95: number;
@@ -52,10 +62,17 @@ export interface LoadResult {
 export interface LoadOptions {
   url: string;
   /** The JSON request body (e.g. `{"query": …}`). */
-  body: string;
+  body?: string;
+  /** A mix instead of one body: the connections take these in turn from one shared pool. */
+  requests?: { body: string; headers?: Record<string, string> }[];
+  headers?: Record<string, string>;
+  /** Count 200 answers with GraphQL `errors` as errors (`graphqlErrors`). */
+  graphql?: boolean;
   connections: number;
   durationSec: number;
   warmupSec: number;
+  /** Called when the warm-up is over and the measured part begins. */
+  onMeasureStart?: () => void;
 }
 
 /**
@@ -63,15 +80,28 @@ export interface LoadOptions {
  * the measured process's event loop, and asynchronously, so samplers here keep ticking.
  */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(benchRoot, "bench/load.ts"), JSON.stringify(options)], {
+  // A pool of bodies can exceed what one command-line argument may hold; it goes through a file.
+  const dir = mkdtempSync(join(tmpdir(), "agora-bench-load-"));
+  const configFile = join(dir, "config.json");
+  const { onMeasureStart, ...config } = options;
+  writeFileSync(configFile, JSON.stringify(config));
+  const child = spawn(process.execPath, ["--import", "tsx", join(benchRoot, "bench/load.ts"), configFile], {
     cwd: benchRoot,
     env: { ...process.env, NODE_OPTIONS: "" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  let measuring = false;
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (!measuring && stdout.includes("measuring\n")) {
+      measuring = true;
+      onMeasureStart?.();
+    }
+  });
   return new Promise((resolve, reject) => {
     child.on("exit", (code) => {
+      rmSync(dir, { recursive: true, force: true });
       if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
       resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as LoadResult);
     });
