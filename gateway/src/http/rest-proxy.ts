@@ -6,7 +6,17 @@
  * have the same shape as the service's, so a client cannot tell which of the two refused.
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
-import { identityHeader, sendErrorResponse, signIdentity, ErrorCode, type AccessTokenSettings, type RouteHandler } from "@agora/platform";
+import {
+  currentRequestId,
+  identityHeader,
+  injectTraceHeaders,
+  requestIdHeader,
+  sendErrorResponse,
+  signIdentity,
+  ErrorCode,
+  type AccessTokenSettings,
+  type RouteHandler,
+} from "@agora/platform";
 import { identityFromRequest } from "../context.js";
 
 const hopByHop = new Set([
@@ -60,6 +70,11 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
       if (value !== undefined && !hopByHop.has(key.toLowerCase())) headers[key] = value;
     }
     if (identity) headers[identityHeader] = await signIdentity(identity, options.internalSecret);
+    // http.request is not traced by an instrumentation (see platform tracing.ts): the service's
+    // span continues this request's trace through these headers, and its logs carry the same id.
+    const requestId = currentRequestId();
+    if (requestId) headers[requestIdHeader] = requestId;
+    injectTraceHeaders(headers);
     await new Promise<void>((resolve) => {
       const upstream = httpRequest(
         {

@@ -12,6 +12,8 @@ export * from "./graceful-shutdown.js";
 export * from "./cors.js";
 export * from "./identity.js";
 export * from "./logger.js";
+export * from "./request-scope.js";
+export * from "./tracing.js";
 export * from "./metrics.js";
 export * from "./pagination.js";
 export * from "./redis.js";
