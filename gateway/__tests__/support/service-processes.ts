@@ -103,6 +103,7 @@ export async function startPlatform(label: string, env: Record<string, string>):
     jobs: await freePort(),
     gateway: await freePort(),
   };
+  const workerHealthPort = await freePort();
   const url = (name: keyof typeof ports) => `http://127.0.0.1:${ports[name]}`;
   const common = {
     NODE_ENV: "test",
@@ -144,7 +145,7 @@ export async function startPlatform(label: string, env: Record<string, string>):
     services.workers = spawnService("workers", "workers/src/index.ts", {
       ...common,
       STORAGE_DIR: storageDir,
-      WORKER_HEALTH_PORT: "0",
+      WORKER_HEALTH_PORT: String(workerHealthPort),
       ANALYTICS_ROLLUP_EVERY_MS: "0",
       MAINTENANCE_EVERY_MS: "0",
     });
@@ -162,12 +163,7 @@ export async function startPlatform(label: string, env: Record<string, string>):
       RATE_LIMIT_ENABLED: "false",
     });
     await waitReady(services.gateway, `${url("gateway")}/health/ready`);
-    const deadline = Date.now() + 90_000;
-    while (!services.workers.lines.some((line) => line.includes("workers ready"))) {
-      if (services.workers.child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`the worker did not start:\n${services.workers.lines.slice(-30).join("\n")}`);
-      await delay(200);
-    }
+    await waitReady(services.workers, `http://127.0.0.1:${workerHealthPort}/health`);
   } catch (error) {
     await stop();
     throw error;
