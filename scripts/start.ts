@@ -128,7 +128,8 @@ function startService(name: string, packageDir: string, extraEnv: Record<string,
 function startProcess(name: string, command: string, args: string[], extraEnv: Record<string, string> = {}, options: ProcessOptions = {}) {
   const child = spawn(command, args, {
     cwd: root,
-    env: { ...env, NODE_OPTIONS: "", ...extraEnv },
+    // START_QUIET filters JSON lines by level, so it asks for JSON logs (pretty is the development default).
+    env: { ...env, NODE_OPTIONS: "", ...(env.START_QUIET === "1" && !env.LOG_FORMAT ? { LOG_FORMAT: "json" } : {}), ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const prefix = `${name.padEnd(10)}│ `;

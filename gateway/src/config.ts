@@ -6,6 +6,7 @@ import {
   loadConfig,
   parseCorsOrigins,
   port,
+  tracingEnv,
   type CorsOptions,
   type Env,
 } from "@agora/platform";
@@ -75,6 +76,8 @@ export const gatewayEnv = {
   ...cacheEnv,
   NODE_ENV: commonEnv.NODE_ENV,
   LOG_LEVEL: commonEnv.LOG_LEVEL,
+  LOG_FORMAT: commonEnv.LOG_FORMAT,
+  ...tracingEnv,
   INTERNAL_SECRET: commonEnv.INTERNAL_SECRET,
   BODY_LIMIT_BYTES: commonEnv.BODY_LIMIT_BYTES,
   SHUTDOWN_DELAY_MS: commonEnv.SHUTDOWN_DELAY_MS,

@@ -1,7 +1,13 @@
 import type { IncomingMessage } from "node:http";
-import { randomUUID } from "node:crypto";
 import { BlockList, isIP } from "node:net";
-import { unauthenticated, verifyAccessToken, type AccessTokenSettings, type Identity } from "@agora/platform";
+import {
+  currentRequestId,
+  requestIdOf,
+  unauthenticated,
+  verifyAccessToken,
+  type AccessTokenSettings,
+  type Identity,
+} from "@agora/platform";
 
 export interface GatewayContext {
   identity: Identity | null;
@@ -96,6 +102,8 @@ export async function createGatewayContext(
   settings: AccessTokenSettings,
   clientIp: (req: IncomingMessage) => string = clientIpResolver([]),
 ): Promise<GatewayContext> {
-  const requestId = typeof req.headers["x-request-id"] === "string" ? req.headers["x-request-id"].slice(0, 100) : randomUUID();
+  // The listener's request scope already chose it (the caller's x-request-id, else a new one), so
+  // log lines and subgraph calls carry the same id.
+  const requestId = currentRequestId() ?? requestIdOf(req);
   return { identity: await identityFromRequest(req, settings), requestId, clientIp: clientIp(req) };
 }

@@ -1,11 +1,13 @@
-import { createLogger, onTerminationSignal } from "@agora/platform";
-import { loadGatewayConfig } from "./config.js";
-import { createGateway } from "./server.js";
+/**
+ * The gateway entry point: tracing first (see @agora/platform/tracing: when on, pg and ioredis are
+ * instrumented as they load, so they may only load after it), then the service itself (main.ts).
+ */
+import { startTracing } from "@agora/platform/tracing";
 
-const config = loadGatewayConfig();
-const log = createLogger("gateway", config.LOG_LEVEL);
-const gateway = await createGateway(config, log);
-// Before listening: a supervisor may signal as soon as the port answers.
-onTerminationSignal(log, () => gateway.stop());
-const running = await gateway.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
-log.info({ url: `${running.url}/graphql` }, "gateway listening");
+try {
+  await startTracing("gateway");
+} catch (error) {
+  console.error(`gateway: ${(error as Error).message}`);
+  process.exit(1);
+}
+await import("./main.js");

@@ -10,6 +10,7 @@ import type { PlatformJobData } from "@agora/platform/queues";
 import type { WorkerDeps } from "./deps.js";
 import type { StartedJob } from "@agora/platform/job-store";
 import { publishJobState } from "@agora/platform/live-events";
+import { requestIdOfCarrier, runInRequestScope, runInSpan } from "@agora/platform";
 import { notifyJobFinished } from "./live-notifications.js";
 
 /** Thrown by `throwIfCancelled` when the row's cancel_requested is set; ends the row CANCELLED. */
@@ -50,7 +51,30 @@ export const isUnrecoverable = (error: unknown) =>
 /** Whether BullMQ will give up on this job when the current attempt fails. */
 export const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
-export async function runPlatformJob(
+/**
+ * Runs the job inside a CONSUMER span continuing the trace carried in its data (the request that
+ * created the row, through the outbox relay's span), and in the request id of that request, so
+ * the job's log lines and SQL belong to the request that asked for it.
+ */
+export function runPlatformJob(
+  bullJob: Job<PlatformJobData>,
+  deps: WorkerDeps,
+  handlers: JobHandlers,
+): Promise<Record<string, unknown> | SkippedRun> {
+  const carried = bullJob.data.trace;
+  const attributes = {
+    "messaging.system": "bullmq",
+    "messaging.destination.name": bullJob.queueName,
+    "messaging.message.id": bullJob.data.jobId,
+    "messaging.bullmq.attempt": bullJob.attemptsMade + 1,
+  };
+  const run = () =>
+    runInSpan(`process ${bullJob.queueName}`, { kind: "consumer", parent: carried, attributes }, () => runJob(bullJob, deps, handlers));
+  const requestId = requestIdOfCarrier(carried);
+  return requestId ? runInRequestScope({ requestId }, run) : run();
+}
+
+async function runJob(
   bullJob: Job<PlatformJobData>,
   deps: WorkerDeps,
   handlers: JobHandlers,
@@ -65,6 +89,7 @@ export async function runPlatformJob(
     return { skipped: cancelled ? "cancelled" : "not-runnable" };
   }
   await publishJobState(live, deps.prisma, id);
+  log.debug({ jobId: id, type: row.type, attempt: row.attempts }, "job started");
 
   // Progress and the cancel flag are advisory: progress is written without waiting for it (a late
   // write is harmless, the UPDATE is guarded by status), and the flag is read from the database at
@@ -109,6 +134,7 @@ export async function runPlatformJob(
     const result = await handlers[row.type](ctx);
     await progressWrite;
     if (await jobs.complete(id, result)) {
+      log.debug({ jobId: id, type: row.type }, "job completed");
       await publishJobState(live, deps.prisma, id);
       await notifyJobFinished(live, row, { status: "COMPLETED" });
       for (const task of afterCompleted)

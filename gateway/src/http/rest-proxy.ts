@@ -8,7 +8,10 @@
 import { randomUUID } from "node:crypto";
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import {
+  currentRequestId,
   identityHeader,
+  injectTraceHeaders,
+  requestIdHeader,
   requestOriginHeader,
   sendErrorResponse,
   signIdentity,
@@ -73,12 +76,15 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
       if (value !== undefined && !hopByHop.has(key.toLowerCase())) headers[key] = value;
     }
     if (identity) headers[identityHeader] = await signIdentity(identity, options.internalSecret);
+    // http.request is not traced by an instrumentation (see platform tracing.ts): the service's
+    // span continues this request's trace through these headers, and its logs carry the same id.
+    const ownId = req.headers[requestIdHeader];
+    const requestId = currentRequestId() ?? (typeof ownId === "string" && ownId ? ownId.slice(0, 100) : randomUUID());
+    headers[requestIdHeader] = requestId;
     if (options.clientIp) {
-      const ownId = req.headers["x-request-id"];
-      const requestId = typeof ownId === "string" && ownId ? ownId.slice(0, 100) : randomUUID();
-      headers["x-request-id"] = requestId;
       headers[requestOriginHeader] = signRequestOrigin({ clientIp: options.clientIp(req), requestId }, options.internalSecret);
     }
+    injectTraceHeaders(headers);
     await new Promise<void>((resolve) => {
       const upstream = httpRequest(
         {

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { devSecret, minimumSecretLength, productionSecretProblems } from "./secret-policy.js";
+import { tracingEnv } from "./tracing-config.js";
 
 export { devSecret } from "./secret-policy.js";
 
@@ -12,6 +13,11 @@ export { devSecret } from "./secret-policy.js";
 export const commonEnv = {
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /**
+   * `pretty` (readable lines for a terminal) or `json` (one object per line, for log shippers).
+   * @defaultValue pretty when NODE_ENV=development, json otherwise
+   */
+  LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
   DATABASE_URL: z.string().url().default("postgresql://postgres@127.0.0.1:5432/agora"),
   DATABASE_REPLICA_URL: z.string().url().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
@@ -27,6 +33,8 @@ export const commonEnv = {
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** On SIGTERM, how long requests in flight may take before their connections are cut. @defaultValue 10000 */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /** OpenTelemetry (OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_*, OTEL_TRACES_SAMPLER*, ...): tracing-config.ts. */
+  ...tracingEnv,
 };
 
 export type Env = Record<string, string | undefined>;

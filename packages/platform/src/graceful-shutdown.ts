@@ -13,6 +13,7 @@
  * replaces the signal handling each of them used to write by hand.
  */
 import type { Server } from "node:http";
+import { shutdownTracing } from "./tracing.js";
 
 export interface DrainOptions {
   /**
@@ -61,6 +62,9 @@ export async function drainHttpServer(server: Server, graceMs = 10_000): Promise
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The last spans (the drain's own requests) go out before exit; an unreachable collector may not hold it up. */
+const flushSpans = () => Promise.race([shutdownTracing().catch(() => undefined), sleep(2000)]);
+
 interface SignalLog {
   info(details: object, message: string): void;
   error(details: object, message: string): void;
@@ -79,9 +83,13 @@ export function onTerminationSignal(log: SignalLog, shutdown: (signal: NodeJS.Si
     stopping = true;
     log.info({ signal }, "shutting down");
     shutdown(signal).then(
-      (ok) => process.exit(ok === false ? 1 : 0),
-      (error: unknown) => {
+      async (ok) => {
+        await flushSpans();
+        process.exit(ok === false ? 1 : 0);
+      },
+      async (error: unknown) => {
         log.error({ err: error }, "shutdown failed");
+        await flushSpans();
         process.exit(1);
       },
     );

@@ -2,6 +2,7 @@
  * A small Node `http` integration for Apollo Server: JSON body with a size limit, extra routes
  * (health, metrics, REST), and clean shutdown. Express is not needed for this much.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
@@ -10,6 +11,8 @@ import { createCors, type CorsOptions } from "./cors.js";
 import { sendErrorResponse } from "./error-response.js";
 import { ErrorCode, httpStatusFor, isErrorCode } from "./errors.js";
 import { createLifecycle, drainHttpServer, sleep, type DrainOptions, type Lifecycle } from "./graceful-shutdown.js";
+import { requestIdOf, runInRequestScope } from "./request-scope.js";
+import { traceIncomingRequest } from "./tracing.js";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -162,7 +165,11 @@ export async function listen(
   const server = createServer((req, res) => {
     // While draining, every response retires its connection, so keep-alive clients reconnect elsewhere.
     if (lifecycle.draining) res.setHeader("connection", "close");
-    handler(req, res).catch((error) => onError?.(error));
+    // Everything the request does (resolvers, subgraph calls, log lines) runs inside its scope and,
+    // when tracing is on, its SERVER span.
+    runInRequestScope({ requestId: requestIdOf(req) }, () => traceIncomingRequest(req, res, () => handler(req, res))).catch((error) =>
+      onError?.(error),
+    );
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -189,6 +196,25 @@ export interface ServedHandler {
   readonly lifecycle: Lifecycle;
 }
 
+export interface ServedLog {
+  error(details: object, message: string): void;
+  debug?(details: object, message: string): void;
+  isLevelEnabled?(level: string): boolean;
+}
+
+/** The access log, at debug level: one line per answered request, inside its scope (request id, trace id). */
+function logWhenAnswered(log: ServedLog, req: IncomingMessage, res: ServerResponse): void {
+  const started = performance.now();
+  const path = (req.url ?? "/").split("?")[0];
+  // Bound, so the line is written in the request's scope whichever callback emits "finish".
+  res.once(
+    "finish",
+    AsyncLocalStorage.bind(() =>
+      log.debug?.({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, "request answered"),
+    ),
+  );
+}
+
 /**
  * `listen` (any number of times, e.g. on port 0 in tests) and an idempotent `stop` that drains
  * every listener (not ready first, then in-flight requests finish), then runs `onStop` once (e.g.
@@ -196,7 +222,7 @@ export interface ServedHandler {
  */
 export function serveHandler(
   handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
-  log: { error(details: object, message: string): void },
+  log: ServedLog,
   onStop: () => Promise<void>,
   drain: DrainOptions = {},
 ): ServedHandler {
@@ -209,6 +235,7 @@ export function serveHandler(
         details: { status: "draining" },
       });
     }
+    if (log.isLevelEnabled?.("debug")) logWhenAnswered(log, req, res);
     return handler(req, res);
   };
   return {

@@ -13,6 +13,8 @@ export * from "./cors.js";
 export * from "./identity.js";
 export * from "./request-origin.js";
 export * from "./logger.js";
+export * from "./request-scope.js";
+export * from "./tracing.js";
 export * from "./metrics.js";
 export * from "./pagination.js";
 export * from "./redis.js";

@@ -3,11 +3,12 @@
  *
  * Every platform job is a row in jobs.jobs (the source of truth for status, progress, result and
  * error) and a BullMQ job whose BullMQ id IS the row id, so adding the same row twice is a no-op
- * (the outbox relay may retry an add). The BullMQ payload carries only the row id: workers read
+ * (the outbox relay may retry an add). The BullMQ payload carries only the row id (and a trace context): workers read
  * the rest from Postgres and move the row's status with guarded SQL updates. Every statement on
  * jobs.jobs is in `@agora/platform/job-store`.
  */
 import type { Db } from "./database.js";
+import type { TraceCarrier } from "./tracing.js";
 
 export const queueNames = {
   imageProcessing: "image-processing",
@@ -44,6 +45,8 @@ export function reportRangeEnd(to: string): Date {
 /** BullMQ payload of every platform job. */
 export interface PlatformJobData {
   jobId: string;
+  /** The outbox relay's trace context (child of the creating request's): the worker's span continues it. */
+  trace?: TraceCarrier;
 }
 
 /**

@@ -43,7 +43,7 @@ describe("createJobs", () => {
       "all 100 jobs to be queued",
     );
     const queued = await h.queue("NOOP").getJob(jobs[42]!.id);
-    expect(queued?.data).toEqual({ jobId: jobs[42]!.id });
+    expect(queued?.data).toEqual({ jobId: jobs[42]!.id, trace: { "x-request-id": expect.any(String) } });
     expect(queued?.opts.attempts).toBe(3);
     expect(queued?.opts.backoff).toEqual({ type: "exponential-jitter", delay: 1000 });
   });

@@ -76,7 +76,10 @@ it("keeps jobs and uploads committed while Redis is down, then queues each exact
   expect(again.queued + concurrent.queued).toBe(0);
   expect(await totalQueued(down, "NOOP")).toBe(2);
   expect(await totalQueued(down, "IMAGE_PROCESSING")).toBe(1);
-  expect((await down.queue("IMAGE_PROCESSING").getJob(uploadId))?.data).toEqual({ jobId: uploadId });
+  expect((await down.queue("IMAGE_PROCESSING").getJob(uploadId))?.data).toEqual({
+    jobId: uploadId,
+    trace: { "x-request-id": expect.any(String) },
+  });
   const delivered = await down.db.primary.job.findMany({ where: { id: { in: [...ids, uploadId] } } });
   for (const row of delivered) expect(row.enqueuedAt).not.toBeNull();
 });

@@ -119,7 +119,7 @@ describe("a Redis outage", () => {
       const queue = queueOf(type);
       const job = await queue.getJob(id);
       expect(job).not.toBeNull();
-      expect(job!.data).toEqual({ jobId: id });
+      expect(job!.data).toEqual({ jobId: id, trace: { "x-request-id": expect.any(String) } });
       expect(await copiesOf(queue, id)).toBe(1);
       const counts = await queue.getJobCounts(...allStates);
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1);

@@ -206,7 +206,8 @@ describe("accepted uploads", () => {
     const queued = await eventually(() => h.queue("IMAGE_PROCESSING").getJob(jobId), "the BullMQ job");
     expect(queued.id).toBe(jobId);
     expect(queued.name).toBe("IMAGE_PROCESSING");
-    expect(queued.data).toEqual({ jobId });
+    // The request id of the upload travels with the job, for the worker's log lines.
+    expect(queued.data).toEqual({ jobId, trace: { "x-request-id": expect.any(String) } });
   });
 
   it("accepts JPEG, WebP, GIF and AVIF by their content", async () => {

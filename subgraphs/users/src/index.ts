@@ -1,10 +1,13 @@
-import { checkPostgres, runtimeFromConfig, serveUntilSignalled } from "@agora/platform/subgraph";
-import { authSettings, loadUsersConfig } from "./config.js";
-import { createUsersSubgraph } from "./server.js";
+/**
+ * The users entry point: tracing first (see @agora/platform/tracing: when on, pg and ioredis are
+ * instrumented as they load, so they may only load after it), then the service itself (main.ts).
+ */
+import { startTracing } from "@agora/platform/tracing";
 
-const config = loadUsersConfig();
-// The spread spells out DATABASE_REPLICA_URL: runtimeFromConfig wants the key present even when unset.
-const runtime = runtimeFromConfig("users", { ...config, DATABASE_REPLICA_URL: config.DATABASE_REPLICA_URL });
-await checkPostgres(runtime.db, config.DATABASE_URL);
-const server = await createUsersSubgraph(runtime, authSettings(config));
-await serveUntilSignalled("users", server, runtime, config.PORT, config.HOST);
+try {
+  await startTracing("users");
+} catch (error) {
+  console.error(`users: ${(error as Error).message}`);
+  process.exit(1);
+}
+await import("./main.js");

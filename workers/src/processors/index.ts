@@ -1,5 +1,6 @@
 /** One handler per Job.type, and the BullMQ processor every queue runs. */
 import { UnrecoverableError, type Job, type Processor } from "bullmq";
+import { runInSpan } from "@agora/platform";
 import type { WorkerDeps } from "../deps.js";
 import { isPlatformJobData, runPlatformJob, type JobHandlers } from "../platform-job.js";
 import { isScheduledTaskData, runScheduledTask } from "../schedules.js";
@@ -25,7 +26,16 @@ export const handlers: JobHandlers = {
 export function createProcessor(deps: WorkerDeps): Processor {
   return async (job: Job) => {
     if (isPlatformJobData(job.data)) return runPlatformJob(job, deps, handlers);
-    if (isScheduledTaskData(job.data)) return runScheduledTask(job, deps);
+    // No request asked for a scheduled run: each one is a trace of its own.
+    if (isScheduledTaskData(job.data))
+      return runInSpan(
+        `process ${job.queueName}`,
+        {
+          kind: "consumer",
+          attributes: { "messaging.system": "bullmq", "messaging.destination.name": job.queueName, "agora.task": job.data.task },
+        },
+        () => runScheduledTask(job, deps),
+      );
     throw new UnrecoverableError(
       `Job ${job.id} of queue ${job.queueName} has neither a jobId nor a known scheduled task: ${JSON.stringify(job.data).slice(0, 200)}`,
     );

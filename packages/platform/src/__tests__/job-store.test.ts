@@ -18,7 +18,7 @@ const statuses: Db.JobStatus[] = ["PENDING", "PROCESSING", "COMPLETED", "FAILED"
 const transitions = Object.keys(jobTransitions) as JobTransition[];
 
 /** A row in `status`, set up directly: the store itself only ever moves rows along legal edges. */
-async function rowIn(status: Db.JobStatus, fields: Omit<Partial<Db.Job>, "input" | "result"> = {}): Promise<Db.Job> {
+async function rowIn(status: Db.JobStatus, fields: Omit<Partial<Db.Job>, "input" | "result" | "traceContext"> = {}): Promise<Db.Job> {
   return db.primary.job.create({
     data: { type: "NOOP", requestedBy: randomUUID(), status, input: {}, progress: 10, ...fields },
   });

@@ -14,6 +14,8 @@ import type { Db, Prisma, PrismaClient } from "../database.js";
 import { afterKeyWhere, newestFirst, toConnection, type Connection, type Page } from "../pagination.js";
 import { sourceStatuses } from "./job-lifecycle.js";
 import { MicroBatch } from "./micro-batch.js";
+import { currentRequestId } from "../request-scope.js";
+import { currentTraceCarrier } from "../tracing.js";
 
 export type JobRow = Db.Job;
 
@@ -61,6 +63,8 @@ export interface OutboxEntry {
   type: Db.JobType;
   priority: number;
   maxAttempts: number;
+  /** The creating (or retrying) request's trace context and request id (a TraceCarrier), or null. */
+  traceContext: unknown;
 }
 
 export interface OutboxBatchResult {
@@ -84,7 +88,14 @@ export interface JobStoreOptions {
 const maxErrorLength = 2000;
 const errorText = (message: string) => message.slice(0, maxErrorLength);
 
+/**
+ * The trace context of the request that creates (or retries) a job, so the worker continues its
+ * trace however long the row waits in the outbox; null outside a request with tracing off.
+ */
+const traceContextNow = () => currentTraceCarrier(currentRequestId());
+
 const insertData = (job: NewJob) => ({
+  traceContext: (traceContextNow() as Prisma.InputJsonObject | null) ?? undefined,
   id: job.id ?? randomUUID(),
   type: job.type,
   input: job.input,
@@ -136,6 +147,7 @@ interface OutboxRow {
   type: Db.JobType;
   priority: number;
   max_attempts: number;
+  trace_context: unknown;
 }
 
 export class JobStore {
@@ -225,7 +237,7 @@ export class JobStore {
     return this.db.$transaction(
       async (tx) => {
         const rows = await tx.$queryRaw<OutboxRow[]>`
-          SELECT id::text AS id, type::text AS type, priority, max_attempts
+          SELECT id::text AS id, type::text AS type, priority, max_attempts, trace_context
             FROM jobs.jobs
            WHERE enqueued_at IS NULL AND status::text = ANY(${sourceStatuses("enqueue")}::text[])
            ORDER BY created_at, id
@@ -233,7 +245,13 @@ export class JobStore {
              FOR UPDATE SKIP LOCKED`;
         if (rows.length === 0) return { locked: 0, enqueued: 0 };
         const delivered = await deliver(
-          rows.map((row) => ({ id: row.id, type: row.type, priority: row.priority, maxAttempts: row.max_attempts })),
+          rows.map((row) => ({
+            id: row.id,
+            type: row.type,
+            priority: row.priority,
+            maxAttempts: row.max_attempts,
+            traceContext: row.trace_context,
+          })),
         );
         if (delivered.length > 0) {
           await tx.$executeRaw`
@@ -308,9 +326,12 @@ export class JobStore {
 
   /** `retry`: a clean slate, back in the outbox; wakes the relay. */
   async retry(id: string): Promise<boolean> {
+    // The run after a retry belongs to the retrying request's trace.
+    const traceContext = traceContextNow();
     const count = await this.db.$executeRaw`
       UPDATE jobs.jobs
          SET status = 'PENDING', attempts = 0, progress = 0, error = NULL, result = NULL, cancel_requested = false,
+             trace_context = ${traceContext === null ? null : JSON.stringify(traceContext)}::jsonb,
              started_at = NULL, finished_at = NULL, dead_lettered_at = NULL, enqueued_at = NULL, updated_at = now()
        WHERE id = ${id}::uuid AND status::text = ANY(${sourceStatuses("retry")}::text[])`;
     if (count === 1) this.wake();

@@ -14,10 +14,10 @@
  * crashes between commit and trigger).
  */
 import { backoffStrategyName, bullPriority } from "@agora/platform/queues";
-import { withTimeout, type Logger } from "@agora/platform";
+import { currentTraceCarrier, requestIdOfCarrier, runInSpan, withTimeout, type Logger } from "@agora/platform";
 import type { JobStore, OutboxEntry } from "@agora/platform/job-store";
 import type { JobsOptions } from "bullmq";
-import type { JobQueues } from "../queue/job-queues.js";
+import type { JobQueues, PlatformQueue } from "../queue/job-queues.js";
 
 /** Name of the custom backoff strategy the workers register in their Worker settings. */
 export { backoffStrategyName };
@@ -166,8 +166,15 @@ export class OutboxRelay {
    * same id that already finished (the row was retried, or cancelled while Redis was away and
    * skipped by a worker) is replaced; one still active is left alone and the row waits.
    */
-  private async deliver(row: OutboxEntry): Promise<boolean> {
+  private deliver(row: OutboxEntry): Promise<boolean> {
     const queue = this.options.queues.forType(row.type);
+    // A PRODUCER span in the trace of the request that created the row (stored with it), however
+    // long ago that was; the BullMQ job carries this span's context to the worker.
+    const attributes = { "messaging.system": "bullmq", "messaging.destination.name": queue.name, "messaging.message.id": row.id };
+    return runInSpan(`publish ${queue.name}`, { kind: "producer", parent: row.traceContext, attributes }, () => this.add(queue, row));
+  }
+
+  private async add(queue: PlatformQueue, row: OutboxEntry): Promise<boolean> {
     const state = await queue.getJobState(row.id);
     switch (state) {
       case "active":
@@ -183,7 +190,8 @@ export class OutboxRelay {
         // commit did not happen.
         return true;
     }
-    await queue.add(row.type, { jobId: row.id }, bullJobOptions(row, this.backoffMs));
+    const trace = currentTraceCarrier(requestIdOfCarrier(row.traceContext));
+    await queue.add(row.type, trace ? { jobId: row.id, trace } : { jobId: row.id }, bullJobOptions(row, this.backoffMs));
     return true;
   }
 }
