@@ -63,10 +63,15 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
       reject(new HttpError(413, `Request body is larger than the limit of ${limit} bytes.`));
     };
     req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks)));
+    let ended = false;
+    req.once("end", () => {
+      ended = true;
+      resolve(Buffer.concat(chunks));
+    });
     req.once("error", reject);
-    // A client gone mid-body (no `end`): the same failure `for await` raised (after `end` this is a no-op).
-    req.once("close", () => reject(new Error("The request was closed before its body ended.")));
+    // A client gone mid-body (no `end`): the same failure `for await` raised. `close` follows every
+    // request, so the Error (and its stack trace) is only made when it is one.
+    req.once("close", () => ended || reject(new Error("The request was closed before its body ended.")));
   });
 }
 
