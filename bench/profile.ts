@@ -273,10 +273,30 @@ for (let round = 1; round <= rounds; round++) {
       cpu.subgraphs = Number(subgraphs.toFixed(2));
       rows.push({ ...result, build: stack.build, dedup, round, cpuPerRequestMs: cpu });
       console.log(
-        `${stack.build} dedup=${dedup} round ${round}: ${result.rps.toFixed(0)} req/s, p95 ${result.p95} ms, errors ${result.errors}, CPU ms/request ${JSON.stringify(cpu)}`,
+        `${stack.build} dedup=${dedup} round ${round}: ${result.rps.toFixed(0)} req/s, p95 ${result.p95.toFixed(0)} ms, errors ${result.errors}, CPU ms/request ${JSON.stringify(cpu)}`,
       );
     }
   }
+}
+
+function medianRows(): string[] {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  const columns = ["gateway", "users", "offers", "reviews", "jobs", "subgraphs"];
+  return [
+    "| build | dedup | req/s | p95 ms | gateway | users | offers | reviews | jobs | subgraphs (sum) |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+    ...dedupSettings.flatMap((dedup) =>
+      stacks.map((stack) => {
+        const mine = rows.filter((r) => r.build === stack.build && r.dedup === dedup);
+        const cpu = columns.map((c) => median(mine.map((r) => r.cpuPerRequestMs[c] ?? 0)).toFixed(2));
+        return `| ${stack.build} | ${dedup} | ${median(mine.map((r) => r.rps)).toFixed(0)} | ${median(mine.map((r) => r.p95)).toFixed(0)} | ${cpu.join(" | ")} |`;
+      }),
+    ),
+  ];
 }
 
 const table = [
@@ -286,8 +306,9 @@ const table = [
   "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ...rows.map((r) => {
     const c = r.cpuPerRequestMs;
-    return `| ${r.build} | ${r.dedup} | ${r.round} | ${r.rps.toFixed(0)} | ${r.p95} | ${r.errors} | ${c.gateway} | ${c.users} | ${c.offers} | ${c.reviews} | ${c.jobs} | ${c.subgraphs} |`;
+    return `| ${r.build} | ${r.dedup} | ${r.round} | ${r.rps.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.errors} | ${c.gateway} | ${c.users} | ${c.offers} | ${c.reviews} | ${c.jobs} | ${c.subgraphs} |`;
   }),
+  ...(rounds > 1 ? ["", "Medians over the rounds:", "", ...medianRows()] : []),
   "",
   "CPU columns: ms of user+system CPU per request, from /proc/<pid>/stat.",
 ].join("\n");
