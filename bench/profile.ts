@@ -53,10 +53,10 @@ function packageOf(url: string, functionName: string): string {
     const [first, second] = url.slice(modules + "/node_modules/".length).split("/");
     return first?.startsWith("@") ? `${first}/${second}` : (first ?? url);
   }
+  // Any checkout (a copy of an older build in /tmp too): the workspace folder names our code.
   const local = url.replace(/^file:\/\//, "");
-  const path = isAbsolute(local) ? relative(root, local) : local;
-  const match = /^(packages\/\w+|subgraphs\/\w+|gateway|prisma)\//.exec(path);
-  return match ? `agora: ${match[1]}` : path;
+  const match = /\/(packages\/\w+|subgraphs\/\w+|gateway|prisma)\/(?:dist|src)\//.exec(local);
+  return match ? `agora: ${match[1]}` : isAbsolute(local) ? relative(root, local) : local;
 }
 
 export function summariseProfile(profile: CpuProfile, top = Number(process.env.PROFILE_TOP ?? 25)): string {
