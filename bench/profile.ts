@@ -14,7 +14,9 @@
  * those figures are not comparable with unprofiled ones); after the load the processes are stopped
  * with SIGTERM so V8 writes the profiles, and each is summarised (self and inclusive time by
  * function and by package) into `<PROFILE_CPU_DIR>/<build>-<process>.md`.
- * PROFILE_NODE_ARGS adds node options to every service (e.g. `--import ./sql-log.mjs`).
+ * PROFILE_NODE_ARGS adds node options to every service (e.g. `--import ./sql-log.mjs`),
+ * PROFILE_NODE_ARGS_<BUILD> to the services of one build (e.g. the same tree twice, with and
+ * without a V8 flag: `PROFILE_BUILDS=plain=.,flag=. PROFILE_NODE_ARGS_FLAG=--max-semi-space-size=32`).
  * `tsx bench/profile.ts summarise <file.cpuprofile>` prints the summary of one profile.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -174,9 +176,12 @@ if (users === 0) {
 const children: ChildProcess[] = [];
 process.on("exit", () => children.forEach((c) => c.exitCode === null && c.kill("SIGTERM")));
 
-function start(dir: string, packageDir: string, profileName: string, env: Record<string, string>): ChildProcess {
+function start(build: { name: string; dir: string }, packageDir: string, profileName: string, env: Record<string, string>): ChildProcess {
+  const { dir } = build;
   const profiling = cpuDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuDir}`, `--cpu-prof-name=${profileName}.cpuprofile`] : [];
-  const extra = process.env.PROFILE_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const extra = [process.env.PROFILE_NODE_ARGS, process.env[`PROFILE_NODE_ARGS_${build.name.toUpperCase()}`]].flatMap(
+    (args) => args?.split(" ").filter(Boolean) ?? [],
+  );
   const child = spawn(
     process.execPath,
     [...profiling, ...extra, "--conditions=compiled", "--enable-source-maps", join(dir, packageDir, "dist/index.js")],
@@ -217,7 +222,7 @@ async function startStack(build: { name: string; dir: string }): Promise<Stack> 
   const url = (n: (typeof names)[number]) => `http://127.0.0.1:${ports[n]}/graphql`;
   const processes: Record<string, ChildProcess> = {};
   for (const n of names) {
-    processes[n] = start(build.dir, `subgraphs/${n}`, `${build.name}-${n}`, {
+    processes[n] = start(build, `subgraphs/${n}`, `${build.name}-${n}`, {
       PORT: String(ports[n]),
       ...(n === "reviews" ? { OFFERS_SUBGRAPH_URL: url("offers") } : {}),
     });
@@ -226,7 +231,7 @@ async function startStack(build: { name: string; dir: string }): Promise<Stack> 
   const gateways: Record<string, string> = {};
   for (const dedup of dedupSettings) {
     const port = await freePort();
-    processes[`gateway-dedup-${dedup}`] = start(build.dir, "gateway", `${build.name}-gateway-dedup-${dedup}`, {
+    processes[`gateway-dedup-${dedup}`] = start(build, "gateway", `${build.name}-gateway-dedup-${dedup}`, {
       GATEWAY_PORT: String(port),
       RATE_LIMIT_ENABLED: "false",
       SUBGRAPH_DEDUPLICATION: dedup,
