@@ -111,6 +111,8 @@ function send(
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("error", reject);
+        // Cut off mid-body without an `error` (no-op once `end` has resolved).
+        response.on("close", () => response.complete || reject(new Error("The subgraph's answer ended early.")));
         response.on("end", () =>
           resolve(
             new BufferedResponse(url, response.statusCode ?? 0, response.statusMessage ?? "", response.headers, Buffer.concat(chunks)),
@@ -125,8 +127,8 @@ function send(
 
 export function createSubgraphFetch(options: SubgraphFetchOptions): SubgraphFetch {
   const { service, timeoutMs, connectRetries, breaker } = options;
-  // Connections to the subgraph stay open between calls (idle ones are closed before the
-  // subgraph's own keep-alive timeout, which it announces in its Keep-Alive header).
+  // Connections to the subgraph stay open between calls; Node (24.7+) closes an idle one a second
+  // before the keep-alive timeout the subgraph announces in its Keep-Alive header.
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
   const attempt = async (url: string, init: RequestInit, call: SubgraphCall): Promise<SubgraphResponse> => {

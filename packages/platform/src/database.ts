@@ -5,9 +5,7 @@
  */
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaClient } from "./generated/prisma/client.js";
-
-import type { Prisma } from "./generated/prisma/client.js";
+import { PrismaClient, type Prisma } from "./generated/prisma/client.js";
 
 export { Prisma, PrismaClient } from "./generated/prisma/client.js";
 export * as Db from "./generated/prisma/client.js";
