@@ -85,6 +85,10 @@ export function createDatabase(options: DatabaseOptions): Database {
       connectionTimeoutMillis: 5000,
       Client: CountingClient,
     });
+    // An idle connection Postgres ends (restart, failover, pg_terminate_backend) is an `error` on
+    // the pool; unheard, it would crash the process. The pool has already dropped that connection
+    // and the next query opens a new one; queries in flight get their own errors.
+    pool.on("error", () => {});
     const adapter = new PrismaPg(pool, { disposeExternalPool: true });
     const client = new PrismaClient({ adapter });
     poolsOf.set(client, pool);
