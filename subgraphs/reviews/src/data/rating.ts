@@ -5,7 +5,7 @@
  * `INSERT ... ON CONFLICT DO UPDATE SET x = x + delta` (Prisma's native upsert): concurrent writers
  * never read-modify-write the row, so a burst of reviews cannot lose an update.
  */
-import type { Db, Prisma, PrismaClient } from "@agora/platform/database";
+import { queryRows, type Db, type Prisma, type PrismaClient } from "@agora/platform/database";
 
 export const starValues = [1, 2, 3, 4, 5] as const;
 export type Stars = (typeof starValues)[number];
@@ -89,10 +89,18 @@ export function toOfferRatingView(row: RatingRow | null | undefined): OfferRatin
   };
 }
 
+// Read for every offer of a federated query: a plain prepared statement (see queryRows).
+const ratingsByOffer = {
+  name: "reviews.ratings_by_offer",
+  text: `SELECT offer_id::text AS "offerId", count, sum, stars_1 AS "stars1", stars_2 AS "stars2", stars_3 AS "stars3",
+      stars_4 AS "stars4", stars_5 AS "stars5", updated_at AS "updatedAt"
+    FROM reviews.offer_ratings WHERE offer_id = ANY($1::uuid[])`,
+};
+
 /** Batched read for DataLoaders: one statement for any number of offers. */
 export async function findOfferRatings(db: PrismaClient, offerIds: readonly string[]): Promise<Map<string, Db.OfferRating>> {
   if (offerIds.length === 0) return new Map();
-  const rows = await db.offerRating.findMany({ where: { offerId: { in: [...offerIds] } } });
+  const rows = await queryRows<Db.OfferRating>(db, ratingsByOffer, [offerIds]);
   return new Map(rows.map((row) => [row.offerId, row]));
 }
 

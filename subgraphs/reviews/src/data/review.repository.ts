@@ -4,7 +4,7 @@
  * offer's rating aggregate (see rating.ts).
  */
 import { conflict, notFound, type Connection, type Identity, type Page } from "@agora/platform";
-import { Prisma, type Db, type PrismaClient } from "@agora/platform/database";
+import { Prisma, queryRows, type Db, type PrismaClient } from "@agora/platform/database";
 import { insertJobs } from "@agora/platform/job-store";
 import { applyRatingDelta, ratingDelta } from "./rating.js";
 
@@ -52,7 +52,9 @@ export async function findReviewsByIds(db: PrismaClient, ids: readonly string[])
 /**
  * The first `page.first + 1` visible reviews (newest first, after `page.after`) of each parent, in
  * ONE statement: a window function numbers each parent's reviews, the outer query keeps the top.
- * The extra row only tells the connection whether a next page exists.
+ * The extra row only tells the connection whether a next page exists. On every federated query
+ * that shows reviews, so a plain prepared statement (see queryRows), one per (parent column,
+ * viewer kind, cursor or not).
  */
 export async function findFirstReviewsPerParent(
   db: PrismaClient,
@@ -63,22 +65,33 @@ export async function findFirstReviewsPerParent(
 ): Promise<Map<string, ReviewRecord[]>> {
   const byParent = new Map<string, ReviewRecord[]>(parentIds.map((id) => [id, []]));
   if (parentIds.length === 0) return byParent;
-  const parent = Prisma.raw(`r.${column}`);
-  const after = page.after
-    ? Prisma.sql`AND (r.created_at, r.id) < (${page.after.createdAt}::timestamptz, ${page.after.id}::uuid)`
-    : Prisma.empty;
-  const rows = await db.$queryRaw<(ReviewRecord & { parentId: string })[]>`
-    SELECT ranked.* FROM (
-      SELECT ${reviewColumns}, ${parent} AS "parentId",
-             row_number() OVER (PARTITION BY ${parent} ORDER BY r.created_at DESC, r.id DESC) AS position
-      FROM reviews.reviews r
-      WHERE ${parent} = ANY(${[...parentIds]}::uuid[]) ${visibilitySql(viewer)} ${after}
-    ) ranked
-    WHERE ranked.position <= ${page.first + 1}
-    ORDER BY ranked."parentId", ranked.position`;
-  for (const { parentId, position: _position, ...review } of rows as (ReviewRecord & { parentId: string; position: bigint })[]) {
-    byParent.get(parentId)?.push(review);
+  const values: unknown[] = [[...parentIds], page.first + 1];
+  const parent = `r.${column}`;
+  let visibility = "";
+  if (!viewer.moderator) {
+    visibility = viewer.userId
+      ? `AND (r.moderation_status <> 'REJECTED' OR r.author_id = $${values.push(viewer.userId)}::uuid)`
+      : `AND r.moderation_status <> 'REJECTED'`;
   }
+  const after = page.after
+    ? `AND (r.created_at, r.id) < ($${values.push(page.after.createdAt)}::timestamptz, $${values.push(page.after.id)}::uuid)`
+    : "";
+  const viewerKind = viewer.moderator ? "moderator" : viewer.userId ? "user" : "anonymous";
+  const statement = {
+    name: `reviews.first_per_${column}_${viewerKind}${page.after ? "_after" : ""}`,
+    text: `SELECT ranked.* FROM (
+      SELECT r.id::text AS id, r.offer_id::text AS "offerId", r.author_id::text AS "authorId", r.rating::int AS rating, r.body,
+             r.moderation_status::text AS "moderationStatus", r.sentiment, r.created_at AS "createdAt", r.updated_at AS "updatedAt",
+             ${parent}::text AS "parentId",
+             row_number() OVER (PARTITION BY ${parent} ORDER BY r.created_at DESC, r.id DESC)::int AS position
+      FROM reviews.reviews r
+      WHERE ${parent} = ANY($1::uuid[]) ${visibility} ${after}
+    ) ranked
+    WHERE ranked.position <= $2::int
+    ORDER BY ranked."parentId", ranked.position`,
+  };
+  const rows = await queryRows<ReviewRecord & { parentId: string; position: number }>(db, statement, values);
+  for (const { parentId, position: _position, ...review } of rows) byParent.get(parentId)?.push(review);
   return byParent;
 }
 

@@ -1,6 +1,6 @@
 /** Data access for users.users. Reads never select the password hash except `findCredentialsByEmail`. */
 import { afterKeyWhere, newestFirst, type Connection, type Page } from "@agora/platform";
-import { Prisma, type Db, type PrismaClient } from "@agora/platform/database";
+import { Prisma, queryRows, type Db, type PrismaClient } from "@agora/platform/database";
 
 type Client = PrismaClient | Prisma.TransactionClient;
 
@@ -12,8 +12,15 @@ export type UserConnectionRecord = Connection<UserRecord>;
 
 export type Credentials = UserRecord & { passwordHash: string };
 
+// Every federated query resolves its sellers and authors here: a plain prepared statement (see queryRows).
+const usersByIds = {
+  name: "users.users_by_ids",
+  text: `SELECT id::text AS id, email, display_name AS "displayName", role::text AS role, created_at AS "createdAt"
+    FROM users.users WHERE id = ANY($1::uuid[])`,
+};
+
 export function findUsersByIds(db: Client, ids: readonly string[]): Promise<UserRecord[]> {
-  return db.user.findMany({ where: { id: { in: [...ids] } }, select: userSelect });
+  return queryRows<UserRecord>(db, usersByIds, [ids]);
 }
 
 export function findUserById(db: Client, id: string): Promise<UserRecord | null> {
