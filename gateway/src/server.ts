@@ -100,9 +100,14 @@ export async function createGateway(
   gateway.onSchemaLoadOrUpdate(({ apiSchema: schema, coreSupergraphSdl }) => {
     apiSchema = schema;
     caches.planCache?.useSupergraph(coreSupergraphSdl);
+    caches.responseCache?.useSupergraph(coreSupergraphSdl);
   });
-  // Landing page, operation limits, rate limiting and the production settings that go with them.
-  const limits = gatewayPlugins(config, { registry: metrics.registry, log });
+  // Landing page, operation limits, rate limiting, the response cache and the production settings that go with them.
+  const limits = gatewayPlugins(config, {
+    registry: metrics.registry,
+    log,
+    responseCache: caches.responseCache && { cache: caches.responseCache, metrics: caches.responseMetrics },
+  });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,

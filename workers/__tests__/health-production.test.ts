@@ -2,7 +2,7 @@
  * A worker's GET /health under NODE_ENV=production with PostgreSQL and Redis both unreachable:
  * it says which dependency failed and how, never the drivers' text (hosts, ports, credentials).
  */
-import { createLogger, createMetrics, createRedis } from "@agora/platform";
+import { createLogger, createMetrics, createRedis, noCacheInvalidation } from "@agora/platform";
 import { createDatabase } from "@agora/platform/database";
 import { JobStore } from "@agora/platform/job-store";
 import { createSearchBackend } from "@agora/offers/search";
@@ -32,6 +32,7 @@ it("reports unreachable dependencies by state only", async () => {
         search: createSearchBackend(config, createLogger("health-test", "silent")),
         log: createLogger("health-test", "silent"),
         live: { redis, keyPrefix: "agora-test:health:", log: createLogger("health-test", "silent") },
+        cache: noCacheInvalidation,
       },
       queues: new Map(),
       metrics: createMetrics("health-test"),

@@ -1,6 +1,6 @@
 /** What processors get from the process that runs them. */
 import type { Database, PrismaClient } from "@agora/platform/database";
-import type { Logger, Redis } from "@agora/platform";
+import type { CacheInvalidator, Logger, Redis } from "@agora/platform";
 import type { SearchBackend } from "@agora/offers/search";
 import type { LivePublisher } from "@agora/platform/live-events";
 import type { WorkersConfig } from "./config.js";
@@ -19,5 +19,7 @@ export interface WorkerDeps {
   search: SearchBackend;
   /** Live events (jobUpdated, notifications), published after each committed transition. */
   live: LivePublisher;
+  /** Tells the gateways' response caches what a job changed (an offer's images, a review's verdict). */
+  cache: CacheInvalidator;
   log: Logger;
 }

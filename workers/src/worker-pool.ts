@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import { bullPrefix, queueNames, type QueueName } from "@agora/platform/queues";
 import { checkPostgres, checkRedis } from "@agora/platform/subgraph";
 import { createDatabase } from "@agora/platform/database";
-import { createRedis, type Logger, type RunningServer } from "@agora/platform";
+import { createCacheInvalidator, createRedis, type Logger, type RunningServer } from "@agora/platform";
 import { JobStore } from "@agora/platform/job-store";
 import { createSearchBackend, startSearchIndexer, type SearchIndexer } from "@agora/offers/search";
 import { publishJobState } from "@agora/platform/live-events";
@@ -62,6 +62,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
       search,
       log,
       live: { redis, keyPrefix: config.REDIS_KEY_PREFIX, log },
+      cache: createCacheInvalidator({ redis, keyPrefix: config.REDIS_KEY_PREFIX, log }),
     };
     const prefix = bullPrefix(config.REDIS_KEY_PREFIX);
 

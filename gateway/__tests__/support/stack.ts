@@ -4,7 +4,7 @@
  */
 import { bullPrefix } from "@agora/platform/queues";
 import { createDatabase } from "@agora/platform/database";
-import { createLogger, signIdentity, type Identity, type RunningServer } from "@agora/platform";
+import { createCacheInvalidator, createLogger, signIdentity, type Identity, type RunningServer } from "@agora/platform";
 import { type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
 import { mkdtemp, rm } from "node:fs/promises";
 import { Redis } from "ioredis";
@@ -66,6 +66,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = createLogger("e2e", "silent");
   const keyPrefix = testKeyPrefix("e2e");
   const redis = options.replica ? new Redis(testRedisUrl()) : undefined;
+  // Writes tell the gateways' response caches, as in production (runtimeFromConfig).
+  const invalidationRedis = new Redis(testRedisUrl());
+  const cacheInvalidation = createCacheInvalidator({ redis: invalidationRedis, keyPrefix, log });
   const runtime = (): SubgraphRuntime => ({
     db: createDatabase({ url: databaseUrl, replicaUrl, poolSize: 5 }),
     log,
@@ -75,6 +78,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     redis,
     redisKeyPrefix: keyPrefix,
     readYourWritesWindowMs: 5000,
+    cacheInvalidation,
   });
   const runtimes = { users: runtime(), offers: runtime(), reviews: runtime(), jobs: runtime() };
   if (options.seed) {
@@ -126,6 +130,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       REDIS_URL: testRedisUrl(),
       REDIS_KEY_PREFIX: keyPrefix,
       RATE_LIMIT_ENABLED: "false",
+      // Off unless a test turns it on: most tests check what the subgraphs answer, not a cached copy.
+      RESPONSE_CACHE_ENABLED: "false",
       // One plan in memory: nearly every execution in the e2e suite runs a plan read back from Redis.
       PLAN_CACHE_MEMORY_ENTRIES: "1",
       ...options.gatewayEnv,
@@ -173,6 +179,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await rm(storageDir, { recursive: true, force: true });
       redis?.disconnect();
       liveRedis.disconnect();
+      invalidationRedis.disconnect();
     },
   };
 }

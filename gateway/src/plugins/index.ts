@@ -13,6 +13,8 @@ import { landingPage } from "./landing-page.js";
 import { createCostEstimator } from "./operation-cost.js";
 import { operationLimits } from "./operation-limits.js";
 import { rateLimit } from "./rate-limit.js";
+import { responseCachePlugin, type ResponseCachePluginMetrics } from "./response-cache.js";
+import type { ResponseCache } from "../caching/response-cache.js";
 
 export type GatewayServerOptions = Pick<
   ApolloServerOptionsWithGateway<GatewayContext>,
@@ -24,7 +26,14 @@ export type GatewayServerOptions = Pick<
   | "includeStacktraceInErrorResponses"
 > & { plugins: ApolloServerPlugin<GatewayContext>[] };
 
-export function gatewayPlugins(config: GatewayConfig, deps: { registry: Registry; log: Logger }): GatewayServerOptions {
+export interface GatewayPluginDeps {
+  registry: Registry;
+  log: Logger;
+  /** The response cache (caching/), when RESPONSE_CACHE_ENABLED; its plugin runs after the rate limiter. */
+  responseCache?: { cache: ResponseCache; metrics: ResponseCachePluginMetrics } | undefined;
+}
+
+export function gatewayPlugins(config: GatewayConfig, deps: GatewayPluginDeps): GatewayServerOptions {
   const production = config.NODE_ENV === "production";
   const cost = createCostEstimator();
   const limits = operationLimits<GatewayContext>({
@@ -60,6 +69,7 @@ export function gatewayPlugins(config: GatewayConfig, deps: { registry: Registry
       }),
     );
   }
+  if (deps.responseCache) plugins.push(responseCachePlugin(deps.responseCache.cache, deps.responseCache.metrics));
   return {
     plugins,
     validationRules: limits.validationRules,

@@ -22,12 +22,15 @@ import { createMetrics, metricsPlugin, type Metrics } from "./metrics.js";
 import { registerDatabaseMetrics } from "./metrics/database-metrics.js";
 import { registerDependencyProbe } from "./metrics/dependency-up.js";
 import type { Redis } from "./redis.js";
+import { noCacheInvalidation, type CacheInvalidator } from "./cache-invalidation.js";
 
 export interface SubgraphBaseContext {
   identity: Identity | null;
   /** `write` is the primary; `read` is the replica unless this caller wrote recently. */
   db: { write: PrismaClient; read: PrismaClient };
   log: Logger;
+  /** Tells the gateways' response caches what a write changed; call after the commit, before answering. */
+  cache: CacheInvalidator;
 }
 
 export interface SubgraphDefinition<TContext extends SubgraphBaseContext> {
@@ -53,6 +56,8 @@ export interface SubgraphRuntime {
   readYourWritesWindowMs?: number;
   /** How `stop()` drains (SHUTDOWN_DELAY_MS, SHUTDOWN_GRACE_MS). */
   shutdown?: DrainOptions;
+  /** Response-cache invalidation (cache-invalidation.ts); none: writes tell no gateway. */
+  cacheInvalidation?: CacheInvalidator;
 }
 
 export interface SubgraphServer {
@@ -158,6 +163,7 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
         identity,
         db: { write: runtime.db.primary, read: await readerFor(identity) },
         log: runtime.log,
+        cache: runtime.cacheInvalidation ?? noCacheInvalidation,
       };
       return definition.createContext(base, req);
     },
