@@ -17,8 +17,10 @@
  *
  * Fail closed: while the invalidation subscription is down (Redis unreachable, reconnecting), the
  * gateway could miss a write, so it serves nothing from the cache and stores nothing; requests go
- * to the subgraphs. When the subscription is back, the remembered generations are dropped (any
- * message may have been missed) and read again from Redis as entries are checked.
+ * to the subgraphs. When the subscription is back, the in-process entries and remembered
+ * generations are dropped (any message may have been missed); entries in Redis are checked against
+ * the generations there. A write whose writer could not reach Redis at all is the one case left:
+ * its entries in Redis live out their max age (capped by RESPONSE_CACHE_MAX_AGE_SECONDS).
  */
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
@@ -115,8 +117,9 @@ export class ResponseCache {
       return;
     }
     if (this.closed) return;
-    // Whatever was remembered may have missed a message while unsubscribed.
+    // Whatever was remembered may have missed a message while unsubscribed: generations and entries.
     this.generations.clear();
+    this.memory.clear();
     this.epoch++;
     this.subscribed = true;
   }
