@@ -31,6 +31,7 @@ import { deduplicateQueries } from "./datasource/deduplicate-queries.js";
 import { createReadiness } from "./http/readiness.js";
 import { requestSignal, withRequestSignal } from "./http/request-signal.js";
 import { createGatewayRoutes } from "./http/routes.js";
+import { answerFromCache } from "./http/cached-responses.js";
 import { gatewayPlugins } from "./plugins/index.js";
 import { operationResolutionPlugin } from "./plugins/operation-resolution.js";
 import { createGatewayCaches } from "./caching/index.js";
@@ -151,6 +152,16 @@ export async function createGateway(
     routes,
     prefixRoutes,
     context: async (req) => Object.assign(await createGatewayContext(req, accessTokens, clientIp), { signal: requestSignal(req) }),
+    // Memory hits answered before Apollo; not while rate limiting is on (a hit is charged, by its cost).
+    answerBeforeApollo:
+      caches.responseCache && !config.RATE_LIMIT_ENABLED
+        ? answerFromCache({
+            cache: caches.responseCache,
+            accessTokens,
+            metrics,
+            hit: (tier) => caches.responseMetrics.request("hit", tier),
+          })
+        : undefined,
   });
   const subscriptions = createSubscriptionServer({
     apollo,

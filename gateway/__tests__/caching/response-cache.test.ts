@@ -86,6 +86,21 @@ test("a hit is served with Age and the Cache-Control of the subgraphs' hints; th
   expect(onB.body).toEqual(first.body);
   expect(onB.age).not.toBeNull();
   expect(await counter(b, "agora_gateway_response_cache_requests_total", { result: "hit", tier: "redis" })).toBeGreaterThanOrEqual(1);
+  // Memory hits skip Apollo (http/cached-responses.ts) but are requests like any other.
+  expect(await counter(stack.gatewayUrl, "agora_graphql_requests_total", { operation: "Catalogue", outcome: "ok" })).toBe(2);
+});
+
+test("with rate limiting on, hits go through Apollo's pipeline: charged, with the same headers", async () => {
+  const limited = (await stack.startGateway({ RATE_LIMIT_ENABLED: "true" })).url;
+  const query = `query Limited { offers(first: 2) { edges { node { id title } } } }`;
+  const first = await fetch(limited, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  const firstBody = await first.json();
+  const second = await fetch(limited, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  expect(await second.json()).toEqual(firstBody);
+  expect(second.headers.get("age")).not.toBeNull();
+  expect(second.headers.get("cache-control")).toBe("max-age=30, public");
+  expect(second.headers.get("ratelimit")).toMatch(/"anonymous";r=\d+/);
+  expect(await hits(limited)).toBeGreaterThanOrEqual(1);
 });
 
 test("private data never crosses users: two users, the same query, both gateways", async () => {

@@ -32,6 +32,10 @@ export type CacheScope = "PUBLIC" | "PRIVATE";
 export interface CachedResponse {
   /** The result as clients get it (`data` only: results with errors are never stored). */
   result: { data: Record<string, unknown> };
+  /** The same, serialised as Apollo would send it, for answering without Apollo (http/cached-responses.ts). */
+  bytes: Buffer;
+  /** The operation's name as resolved from the document (for metrics), or null. */
+  operationName: string | null;
   tags: string[];
   generations: number[];
   storedAt: number;
@@ -184,6 +188,20 @@ export class ResponseCache {
     return this.compareLocally(entry) === "current";
   }
 
+  /**
+   * The entry for `key` if this process holds it and knows it is current, without asking Redis;
+   * null otherwise (the full `lookup` then decides). The cheap path of a hit.
+   */
+  peek(key: string): CachedResponse | null {
+    if (!this.subscribed) return null;
+    const local = this.memory.get(key);
+    if (!local || local.storedAt + local.maxAge * 1000 <= Date.now()) return null;
+    if (local.checkedAtEpoch === this.epoch) return local;
+    if (this.compareLocally(local) !== "current") return null;
+    local.checkedAtEpoch = this.epoch;
+    return local;
+  }
+
   async lookup(key: string): Promise<Lookup> {
     if (!this.subscribed) return { kind: "bypass" };
     const local = this.memory.get(key);
@@ -231,6 +249,7 @@ export class ResponseCache {
     result: CachedResponse["result"],
     tags: string[],
     policy: { maxAge: number; scope: CacheScope },
+    operationName: string | null = null,
   ): Promise<void> {
     if (!this.subscribed) return;
     const maxAge = Math.min(policy.maxAge, this.maxAgeCap);
@@ -244,8 +263,20 @@ export class ResponseCache {
         this.options.metrics?.stored("raced");
         return;
       }
-      const entry: CachedResponse = { result, tags, generations, storedAt: Date.now(), maxAge, scope: policy.scope, checkedAtEpoch: epoch };
-      const header = JSON.stringify({ t: tags, g: generations, s: entry.storedAt, m: maxAge, p: policy.scope });
+      const storedAt = Date.now();
+      const bytes = Buffer.from(`${body}\n`);
+      const entry: CachedResponse = {
+        result,
+        bytes,
+        operationName,
+        tags,
+        generations,
+        storedAt,
+        maxAge,
+        scope: policy.scope,
+        checkedAtEpoch: epoch,
+      };
+      const header = JSON.stringify({ t: tags, g: generations, s: storedAt, m: maxAge, p: policy.scope, o: operationName });
       await this.options.redis.set(responseCacheKeys.entry(this.options.keyPrefix, sha256(key)), `${header}\n${body}`, "EX", maxAge);
       this.memory.set(key, entry);
       this.options.metrics?.stored("stored");
@@ -259,9 +290,27 @@ export class ResponseCache {
     const newline = raw.indexOf("\n");
     if (newline < 0) return null;
     try {
-      const header = JSON.parse(raw.slice(0, newline)) as { t: string[]; g: number[]; s: number; m: number; p: CacheScope };
-      const result = JSON.parse(raw.slice(newline + 1)) as CachedResponse["result"];
-      return { result, tags: header.t, generations: header.g, storedAt: header.s, maxAge: header.m, scope: header.p, checkedAtEpoch: -1 };
+      const header = JSON.parse(raw.slice(0, newline)) as {
+        t: string[];
+        g: number[];
+        s: number;
+        m: number;
+        p: CacheScope;
+        o?: string | null;
+      };
+      const body = raw.slice(newline + 1);
+      const result = JSON.parse(body) as CachedResponse["result"];
+      return {
+        result,
+        bytes: Buffer.from(`${body}\n`),
+        operationName: header.o ?? null,
+        tags: header.t,
+        generations: header.g,
+        storedAt: header.s,
+        maxAge: header.m,
+        scope: header.p,
+        checkedAtEpoch: -1,
+      };
     } catch {
       return null;
     }

@@ -35,7 +35,7 @@ export interface ResponseCachePluginMetrics {
 
 const asksForFresh = (header: string | undefined) => header !== undefined && /\bno-(cache|store)\b/i.test(header);
 
-function audienceOf(context: GatewayContext): string {
+export function audienceOf(context: Pick<GatewayContext, "identity">): string {
   return context.identity ? `user:${context.identity.userId}:${context.identity.role}` : "anonymous";
 }
 
@@ -62,9 +62,10 @@ export function responseCachePlugin(cache: ResponseCache, metrics?: ResponseCach
             metrics?.request("bypass", "none");
             return null;
           }
+          // The operation name as the client sent it: http/cached-responses.ts builds the same key without parsing.
           key = cache.keyOf(
             audienceOf(contextValue),
-            requestContext.operationName,
+            requestContext.request.operationName,
             requestContext.queryHash ?? "",
             requestContext.request.variables,
           );
@@ -110,7 +111,7 @@ export function responseCachePlugin(cache: ResponseCache, metrics?: ResponseCach
             data,
             requestContext.request.variables ?? {},
           );
-          await cache.store(key, sequence, { data }, tags, { maxAge: policy.maxAge, scope: policy.scope });
+          await cache.store(key, sequence, { data }, tags, { maxAge: policy.maxAge, scope: policy.scope }, requestContext.operationName);
         },
       };
     },
