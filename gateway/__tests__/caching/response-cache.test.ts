@@ -216,7 +216,7 @@ describe("a worker's write", () => {
       expect(cached.age).not.toBeNull();
       expect(cached.body.data.offer.rating.count).toBe(1);
     }
-    worker = startWorkerProcess(stack);
+    worker ??= startWorkerProcess(stack);
     // The job completes after its handler returned, and the handler tells the caches before that.
     const admin = await stack.login("admin@agora.test");
     const reviewId = created.body.data.createReview.id as string;
@@ -234,5 +234,43 @@ describe("a worker's write", () => {
       expect(after.body.data.offer.rating.count).toBe(0);
       expect(after.body.data.offer.reviews.totalCount).toBe(0);
     }
+  });
+
+  test("a processed image retires the offer's cached images on both gateways", async () => {
+    const alice = await stack.login("alice@agora.test");
+    const id = await activeOffer(alice.accessToken, "Photographed bike");
+    const images = `query Images($id: ID!) { offer(id: $id) { title images { width height } } }`;
+    for (const url of [stack.gatewayUrl, b]) {
+      expect((await ask(url, images, { id })).body.data.offer.images).toEqual([]);
+      expect((await ask(url, images, { id })).age).not.toBeNull();
+    }
+    worker ??= startWorkerProcess(stack);
+    // A 64×48 PNG, as in e2e/upload-pipeline.test.ts.
+    const png = Buffer.from(
+      "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAfUlEQVRoge2SAQkAURSD1slOl9ZQF2M8/sAAOhY+T5O6AQuwviK7kHdJ3YAFWF+RXci7pG7AAqyvyC7kXVI3YAHWV2QX8i6pG7AA6yuyC3mX1A1YgPUV2YW8S+oGLMD6iuxC3iV1AxZgfUV2Ie+SugELsL4iu5B3Sd2AxwN+Vpy88fDIx5oAAAAASUVORK5CYII=",
+      "base64",
+    );
+    const form = new FormData();
+    form.append("offerId", id);
+    form.append("file", new Blob([new Uint8Array(png)], { type: "image/png" }), "bike.png");
+    const base = stack.gatewayUrl.replace(/\/graphql$/, "");
+    const accepted = await fetch(`${base}/upload`, {
+      method: "POST",
+      body: form,
+      headers: { authorization: `Bearer ${alice.accessToken}` },
+    });
+    expect(accepted.status).toBe(202);
+    const { jobId } = (await accepted.json()) as { jobId: string };
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      const job = (await (await fetch(`${base}/jobs/${jobId}`, { headers: { authorization: `Bearer ${alice.accessToken}` } })).json()) as {
+        status: string;
+      };
+      if (job.status === "COMPLETED") break;
+      if (Date.now() > deadline || job.status === "FAILED") throw new Error(`the image job did not complete: ${JSON.stringify(job)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    for (const url of [stack.gatewayUrl, b])
+      expect((await ask(url, images, { id })).body.data.offer.images).toEqual([{ width: 64, height: 48 }]);
   });
 });
