@@ -1,6 +1,6 @@
 /**
  * The cheap path of a response-cache hit: a GraphQL POST whose answer this gateway holds in memory,
- * known current, is answered from the stored bytes before Apollo sees it (no context, no document
+ * known current, is answered from the stored body before Apollo sees it (no context, no document
  * cache, no plugins, no serialisation). Anything else goes on to Apollo, which applies every rule
  * and serves or fills the cache itself (plugins/response-cache.ts): the same key, the same
  * entries, so both paths answer alike.
@@ -62,11 +62,11 @@ export function answerFromCache(options: CachedResponsesOptions) {
     if (!entry) return false;
     res.writeHead(200, {
       "content-type": "application/json; charset=utf-8",
-      "content-length": entry.bytes.length,
+      "content-length": entry.byteLength,
       "cache-control": `max-age=${entry.maxAge}, ${identity ? "private" : entry.scope.toLowerCase()}`,
       age: String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))),
     });
-    res.end(entry.bytes);
+    res.end(entry.body);
     options.hit("memory");
     const labels = { operation: metrics.operationNames.label(entry.operationName), outcome: "ok" };
     metrics.requests.inc(labels);
