@@ -71,6 +71,15 @@ export const cacheEnv = {
   APQ_ENABLED: flag(true),
   /** Lifetime of a persisted query in Redis. @defaultValue 86400 */
   APQ_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
+  /**
+   * Whole query results cached in Redis (with an in-process LRU in front) as the subgraphs'
+   * `@cacheControl` hints allow, retired by every write (plugins/response-cache.ts). @defaultValue true
+   */
+  RESPONSE_CACHE_ENABLED: flag(true),
+  /** Responses kept in each gateway's memory. @defaultValue 10000 */
+  RESPONSE_CACHE_MEMORY_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Longest a response stays cached, whatever max age the subgraphs allow. @defaultValue 300 */
+  RESPONSE_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 };
 export const gatewayEnv = {
   ...cacheEnv,

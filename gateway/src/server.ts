@@ -33,6 +33,7 @@ import { deduplicateQueries } from "./datasource/deduplicate-queries.js";
 import { createReadiness } from "./http/readiness.js";
 import { requestSignal, withRequestSignal } from "./http/request-signal.js";
 import { createGatewayRoutes } from "./http/routes.js";
+import { answerFromCache } from "./http/cached-responses.js";
 import { gatewayPlugins } from "./plugins/index.js";
 import { operationResolutionPlugin } from "./plugins/operation-resolution.js";
 import { createGatewayCaches } from "./caching/index.js";
@@ -102,14 +103,20 @@ export async function createGateway(
   gateway.onSchemaLoadOrUpdate(({ apiSchema: schema, coreSupergraphSdl }) => {
     apiSchema = schema;
     caches.planCache?.useSupergraph(coreSupergraphSdl);
+    caches.responseCache?.useSupergraph(coreSupergraphSdl);
   });
   // Lazy and quiet: the gateway serves without Redis; readiness only reports it.
   const redis = createRedis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
   redis.on("error", () => undefined);
   // Refusals into the audit stream the workers drain; without Redis the event is logged (no database here).
   const audit = createAuditRecorder({ redis, keyPrefix: config.REDIS_KEY_PREFIX, service: "gateway", log });
-  // Landing page, operation limits, rate limiting and the production settings that go with them.
-  const limits = gatewayPlugins(config, { registry: metrics.registry, log, audit });
+  // Landing page, operation limits, rate limiting, the response cache and the production settings that go with them.
+  const limits = gatewayPlugins(config, {
+    registry: metrics.registry,
+    log,
+    audit,
+    responseCache: caches.responseCache && { cache: caches.responseCache, metrics: caches.responseMetrics },
+  });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     csrfPrevention: true,
@@ -153,6 +160,16 @@ export async function createGateway(
     routes,
     prefixRoutes,
     context: async (req) => Object.assign(await createGatewayContext(req, accessTokens, clientIp), { signal: requestSignal(req) }),
+    // Memory hits answered before Apollo; not while rate limiting is on (a hit is charged, by its cost).
+    answerBeforeApollo:
+      caches.responseCache && !config.RATE_LIMIT_ENABLED
+        ? answerFromCache({
+            cache: caches.responseCache,
+            accessTokens,
+            metrics,
+            hit: (tier) => caches.responseMetrics.request("hit", tier),
+          })
+        : undefined,
   });
   const subscriptions = createSubscriptionServer({
     apollo,

@@ -2,7 +2,7 @@
  * A worker's GET /health under NODE_ENV=production with PostgreSQL and Redis both unreachable:
  * it says which dependency failed and how, never the drivers' text (hosts, ports, credentials).
  */
-import { createLogger, createMetrics, createRedis } from "@agora/platform";
+import { createLogger, createMetrics, createRedis, noCacheInvalidation } from "@agora/platform";
 import { createDatabase } from "@agora/platform/database";
 import { JobStore } from "@agora/platform/job-store";
 import { noAuditRecorder } from "@agora/platform/audit-events";
@@ -34,6 +34,7 @@ it("reports unreachable dependencies by state only", async () => {
         log: createLogger("health-test", "silent"),
         live: { redis, keyPrefix: "agora-test:health:", log: createLogger("health-test", "silent") },
         audit: noAuditRecorder,
+        cache: noCacheInvalidation,
       },
       queues: new Map(),
       metrics: createMetrics("health-test"),

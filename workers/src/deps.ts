@@ -1,6 +1,6 @@
 /** What processors get from the process that runs them. */
 import type { Database, PrismaClient } from "@agora/platform/database";
-import type { Logger, Redis } from "@agora/platform";
+import type { CacheInvalidator, Logger, Redis } from "@agora/platform";
 import type { SearchBackend } from "@agora/offers/search";
 import type { LivePublisher } from "@agora/platform/live-events";
 import type { WorkersConfig } from "./config.js";
@@ -22,5 +22,7 @@ export interface WorkerDeps {
   live: LivePublisher;
   /** Security audit events of the platform itself (the moderation worker's verdicts). */
   audit: AuditRecorder;
+  /** Tells the gateways' response caches what a job changed (an offer's images, a review's verdict). */
+  cache: CacheInvalidator;
   log: Logger;
 }

@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import { bullPrefix, queueNames, type QueueName } from "@agora/platform/queues";
 import { checkPostgres, checkRedis } from "@agora/platform/subgraph";
 import { createDatabase } from "@agora/platform/database";
-import { createRedis, type Logger, type RunningServer } from "@agora/platform";
+import { cacheTags, createCacheInvalidator, createRedis, type Logger, type RunningServer } from "@agora/platform";
 import { JobStore } from "@agora/platform/job-store";
 import { createSearchBackend, startSearchIndexer, type SearchIndexer } from "@agora/offers/search";
 import { publishJobState } from "@agora/platform/live-events";
@@ -74,6 +74,7 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
       log,
       live: { redis, keyPrefix: config.REDIS_KEY_PREFIX, log },
       audit,
+      cache: createCacheInvalidator({ redis, keyPrefix: config.REDIS_KEY_PREFIX, log }),
     };
     const prefix = bullPrefix(config.REDIS_KEY_PREFIX);
 
@@ -132,7 +133,18 @@ export async function startWorkerPool(config: WorkersConfig, log: Logger): Promi
       indexer = await startSearchIndexer({
         db: db.primary,
         databaseUrl: config.DATABASE_URL,
-        backend: search,
+        // Postgres search reads the tables, fresh as soon as the write's own invalidation went out;
+        // an external index changes later, so its cached search answers are retired once it has.
+        backend:
+          search.name === "postgres"
+            ? search
+            : {
+                name: search.name,
+                applyChanges: async (offers, removed) => {
+                  await search.applyChanges(offers, removed);
+                  await deps.cache.invalidate([cacheTags.list("searchOffers")]);
+                },
+              },
         log,
         pollMs: config.SEARCH_OUTBOX_POLL_MS,
         batchSize: config.SEARCH_OUTBOX_BATCH_SIZE,

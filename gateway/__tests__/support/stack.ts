@@ -4,7 +4,7 @@
  */
 import { bullPrefix } from "@agora/platform/queues";
 import { createDatabase } from "@agora/platform/database";
-import { createLogger, signIdentity, type Identity, type RunningServer } from "@agora/platform";
+import { createCacheInvalidator, createLogger, signIdentity, type Identity, type RunningServer } from "@agora/platform";
 import { type SubgraphRuntime, type SubgraphServer } from "@agora/platform/subgraph";
 import { createAuditRecorder, type AuditRecorder } from "@agora/platform/audit-events";
 import { directAuditWriter } from "@agora/platform/audit";
@@ -70,6 +70,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = createLogger("e2e", "silent");
   const keyPrefix = testKeyPrefix("e2e");
   const redis = options.replica ? new Redis(testRedisUrl()) : undefined;
+  // Writes tell the gateways' response caches, as in production (runtimeFromConfig).
+  const invalidationRedis = new Redis(testRedisUrl());
+  const cacheInvalidation = createCacheInvalidator({ redis: invalidationRedis, keyPrefix, log });
   const auditRecorders: AuditRecorder[] = [];
   // A pool of its own: audit writes land after the answer and must not show in statementCount().
   const auditDb = createDatabase({ url: databaseUrl, poolSize: 2 });
@@ -87,6 +90,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       redis,
       redisKeyPrefix: keyPrefix,
       readYourWritesWindowMs: 5000,
+      cacheInvalidation,
     };
   };
   const runtimes = { users: runtime("users"), offers: runtime("offers"), reviews: runtime("reviews"), jobs: runtime("jobs") };
@@ -139,6 +143,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       REDIS_URL: testRedisUrl(),
       REDIS_KEY_PREFIX: keyPrefix,
       RATE_LIMIT_ENABLED: "false",
+      // Off unless a test turns it on: most tests check what the subgraphs answer, not a cached copy.
+      RESPONSE_CACHE_ENABLED: "false",
       // One plan in memory: nearly every execution in the e2e suite runs a plan read back from Redis.
       PLAN_CACHE_MEMORY_ENTRIES: "1",
       ...options.gatewayEnv,
@@ -189,6 +195,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await rm(storageDir, { recursive: true, force: true });
       redis?.disconnect();
       liveRedis.disconnect();
+      invalidationRedis.disconnect();
     },
   };
 }

@@ -1,6 +1,7 @@
 /** Hit and miss counts of the gateway's caches, per tier, on its /metrics. */
 import { Counter, type Registry } from "prom-client";
 import type { PlanCacheMetrics } from "./plan-cache.js";
+import type { ResponseCacheMetrics } from "./response-cache.js";
 
 export function createCacheMetrics(registry: Registry) {
   const lookups = new Counter({
@@ -33,5 +34,36 @@ export function createCacheMetrics(registry: Registry) {
     redisError: () => redisErrors.inc({ cache: "plan" }),
   };
   const apq = { lookup: (tier: "memory" | "redis", outcome: "hit" | "miss") => lookups.inc({ cache: "apq", tier, outcome }) };
-  return { plan, apq };
+  const responseRequests = new Counter({
+    name: "agora_gateway_response_cache_requests_total",
+    help: "Queries at the response cache by result (hit, miss, bypass: not cacheable now or asked not to) and tier (memory, redis, none)",
+    labelNames: ["result", "tier"],
+    registers: [registry],
+  });
+  const responseStores = new Counter({
+    name: "agora_gateway_response_cache_stores_total",
+    help: "Cacheable responses by outcome (stored; raced: a tag was invalidated while the query ran, so not stored)",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
+  const invalidations = new Counter({
+    name: "agora_gateway_response_cache_invalidations_total",
+    help: "Invalidation messages this gateway heard from writers (subgraphs, workers)",
+    registers: [registry],
+  });
+  const invalidatedTags = new Counter({
+    name: "agora_gateway_response_cache_invalidated_tags_total",
+    help: "Tags (entities, types, lists) those invalidations retired",
+    registers: [registry],
+  });
+  const response: ResponseCacheMetrics & { request(result: "hit" | "miss" | "bypass", tier: "memory" | "redis" | "none"): void } = {
+    request: (result, tier) => responseRequests.inc({ result, tier }),
+    stored: (outcome) => responseStores.inc({ outcome }),
+    invalidated: (tags) => {
+      invalidations.inc();
+      invalidatedTags.inc(tags);
+    },
+    redisError: () => redisErrors.inc({ cache: "response" }),
+  };
+  return { plan, apq, response };
 }

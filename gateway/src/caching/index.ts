@@ -1,5 +1,6 @@
 /**
- * The gateway's shared caches, wired from configuration: the two-tier query-plan cache and APQ.
+ * The gateway's shared caches, wired from configuration: the two-tier query-plan cache, APQ and
+ * the response cache (served and filled by plugins/response-cache.ts).
  * `server.ts` passes `queryPlannerConfig` to ApolloGateway and `persistedQueries` to ApolloServer,
  * calls `warmUp()` before listening and `close()` after Apollo stops.
  */
@@ -10,10 +11,11 @@ import type { GatewayConfig } from "../config.js";
 import { createCacheMetrics } from "./cache-metrics.js";
 import { PersistedQueryStore } from "./persisted-queries.js";
 import { SharedPlanCache } from "./plan-cache.js";
+import { ResponseCache } from "./response-cache.js";
 
 export function createGatewayCaches(config: GatewayConfig, supergraphSdl: string, registry: Registry, log: Logger) {
   const metrics = createCacheMetrics(registry);
-  const needsRedis = config.PLAN_CACHE_SHARED || config.APQ_ENABLED;
+  const needsRedis = config.PLAN_CACHE_SHARED || config.APQ_ENABLED || config.RESPONSE_CACHE_ENABLED;
   const redis: Redis | undefined = needsRedis ? createRedis(config.REDIS_URL) : undefined;
   redis?.on("error", (error) => log.warn({ err: error }, "gateway caches: Redis error"));
   const planCache =
@@ -35,8 +37,26 @@ export function createGatewayCaches(config: GatewayConfig, supergraphSdl: string
           ttl: config.APQ_TTL_SECONDS,
         }
       : (false as const);
+  let responseCache: ResponseCache | undefined;
+  if (redis && config.RESPONSE_CACHE_ENABLED) {
+    const subscriber = redis.duplicate();
+    subscriber.on("error", () => undefined); // the cache says itself when it loses the channel
+    responseCache = new ResponseCache({
+      redis,
+      subscriber,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      memoryEntries: config.RESPONSE_CACHE_MEMORY_ENTRIES,
+      maxAgeCapSeconds: config.RESPONSE_CACHE_MAX_AGE_SECONDS,
+      metrics: metrics.response,
+      log,
+    });
+    responseCache.useSupergraph(supergraphSdl);
+  }
   return {
     planCache,
+    responseCache,
+    /** For plugins/response-cache.ts: hit, miss and bypass counts. */
+    responseMetrics: metrics.response,
     /** For ApolloGateway; undefined keeps its own in-process plan store. */
     queryPlannerConfig: planCache ? { cache: planCache } : undefined,
     persistedQueries,
@@ -51,6 +71,7 @@ export function createGatewayCaches(config: GatewayConfig, supergraphSdl: string
     },
     async close(): Promise<void> {
       await planCache?.close();
+      responseCache?.close();
       redis?.disconnect();
     },
   };

@@ -13,6 +13,7 @@ import type { GatewayContext } from "../context.js";
 interface ProcessOptions {
   request: { query?: string; variables?: Record<string, unknown> };
   context?: Partial<GatewayContext>;
+  incomingRequestContext?: { overallCachePolicy?: { restrict?(hint: { maxAge: number }): void } };
 }
 
 interface ProcessingSource {
@@ -57,6 +58,9 @@ export function deduplicateQueries<T extends ProcessingSource>(subgraph: string,
     const pending = inFlight.get(key);
     if (pending) {
       metrics?.merged(subgraph);
+      // Only the first caller's fetch folds the subgraph's Cache-Control into its cache policy; a
+      // waiter's answer is therefore never cached (else its policy could miss a PRIVATE scope).
+      options.incomingRequestContext?.overallCachePolicy?.restrict?.({ maxAge: 0 });
       return pending.then(copyOf);
     }
     const fetch = process(options).finally(() => inFlight.delete(key));

@@ -15,6 +15,8 @@ import { landingPage } from "./landing-page.js";
 import { createCostEstimator } from "./operation-cost.js";
 import { operationLimits } from "./operation-limits.js";
 import { rateLimit } from "./rate-limit.js";
+import { responseCachePlugin, type ResponseCachePluginMetrics } from "./response-cache.js";
+import type { ResponseCache } from "../caching/response-cache.js";
 
 export type GatewayServerOptions = Pick<
   ApolloServerOptionsWithGateway<GatewayContext>,
@@ -26,10 +28,16 @@ export type GatewayServerOptions = Pick<
   | "includeStacktraceInErrorResponses"
 > & { plugins: ApolloServerPlugin<GatewayContext>[] };
 
-export function gatewayPlugins(
-  config: GatewayConfig,
-  deps: { registry: Registry; log: Logger; audit?: AuditRecorder },
-): GatewayServerOptions {
+export interface GatewayPluginDeps {
+  registry: Registry;
+  log: Logger;
+  /** Where refusals are audited (rate limits, operation limits). */
+  audit?: AuditRecorder | undefined;
+  /** The response cache (caching/), when RESPONSE_CACHE_ENABLED; its plugin runs after the rate limiter. */
+  responseCache?: { cache: ResponseCache; metrics: ResponseCachePluginMetrics } | undefined;
+}
+
+export function gatewayPlugins(config: GatewayConfig, deps: GatewayPluginDeps): GatewayServerOptions {
   const production = config.NODE_ENV === "production";
   const cost = createCostEstimator();
   const limits = operationLimits<GatewayContext>({
@@ -65,6 +73,7 @@ export function gatewayPlugins(
       }),
     );
   }
+  if (deps.responseCache) plugins.push(responseCachePlugin(deps.responseCache.cache, deps.responseCache.metrics));
   // Last: it only reads the answers the plugins above refused.
   if (deps.audit) {
     plugins.push(auditRefusals({ recorder: deps.audit, windowMs: config.AUDIT_REFUSAL_WINDOW_MS, maxKeys: config.AUDIT_REFUSAL_MAX_KEYS }));

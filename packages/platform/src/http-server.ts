@@ -27,6 +27,11 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   prefixRoutes?: Record<string, RouteHandler>;
   graphqlPath?: string;
   /**
+   * Called with the parsed body of a GraphQL POST before Apollo sees it; resolves true when it has
+   * answered the request itself (the gateway's cached responses), false to go on to Apollo.
+   */
+  answerBeforeApollo?: (req: IncomingMessage, res: ServerResponse, body: unknown) => boolean | Promise<boolean>;
+  /**
    * Lets browser pages on these origins call every route (see cors.ts).
    * @defaultValue no CORS headers at all: same-origin and non-browser clients only
    */
@@ -131,6 +136,7 @@ export function createHttpHandler<TContext extends BaseContext>(options: HttpSer
           body = raw.toString("utf8");
         }
       }
+      if (body !== undefined && options.answerBeforeApollo && (await options.answerBeforeApollo(req, res, body))) return;
       const response = await options.apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method ?? "GET", headers: headerMap(req), search: url.search, body },
         context: () => options.context(req).catch((error: unknown) => Promise.reject(withHttpStatus(error))),

@@ -20,6 +20,7 @@ export * from "./pagination.js";
 export * from "./redis.js";
 export * from "./validation.js";
 export * from "./with-timeout.js";
+export * from "./cache-invalidation.js";
 export * from "./dependency-failure.js";
 export * from "./access-token.js";
 export * from "./scalars.js";

@@ -10,6 +10,7 @@ import { createDatabase } from "./database.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createRedis, describeRedisUrl, type Redis } from "./redis.js";
 import type { SubgraphRuntime, SubgraphServer } from "./subgraph-server.js";
+import { createCacheInvalidator } from "./cache-invalidation.js";
 import type { commonEnv } from "./config.js";
 import type { z } from "zod";
 
@@ -48,9 +49,16 @@ export function runtimeFromConfig(name: string, config: CommonConfig, log: Logge
   // Audit events: to the Redis stream the workers drain, straight to Postgres while Redis is down.
   const auditRedis = createRedis(config.REDIS_URL);
   auditRedis.on("error", () => undefined); // the recorder reports what it could not send; ioredis would log every reconnect
+  // Its own connection: runtime.redis exists only with a read replica, and invalidations must not wait behind it.
+  const invalidationRedis = createRedis(config.REDIS_URL);
+  invalidationRedis.on("error", () => {}); // each failed invalidation is logged by the invalidator
   return {
     db,
     log,
+    cacheInvalidation: {
+      ...createCacheInvalidator({ redis: invalidationRedis, keyPrefix: config.REDIS_KEY_PREFIX, log }),
+      close: () => invalidationRedis.disconnect(),
+    },
     internalSecret: config.INTERNAL_SECRET,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     exposeErrorDetails: config.NODE_ENV === "development",
@@ -85,6 +93,7 @@ export async function serveUntilSignalled(
     await runtime.audit?.close();
     await runtime.db.disconnect();
     runtime.redis?.disconnect();
+    runtime.cacheInvalidation?.close?.();
   });
   const running = await server.listen(port, host);
   runtime.log.info({ url: `${running.url}/graphql` }, `${name} subgraph listening`);

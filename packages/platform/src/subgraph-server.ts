@@ -24,6 +24,7 @@ import { createMetrics, metricsPlugin, type Metrics } from "./metrics.js";
 import { registerDatabaseMetrics } from "./metrics/database-metrics.js";
 import { registerDependencyProbe } from "./metrics/dependency-up.js";
 import type { Redis } from "./redis.js";
+import { noCacheInvalidation, type CacheInvalidator } from "./cache-invalidation.js";
 
 export interface SubgraphBaseContext {
   identity: Identity | null;
@@ -36,6 +37,8 @@ export interface SubgraphBaseContext {
   requestId: string;
   /** The security audit log, with this caller's identity, address and request id filled in. */
   audit: AuditTrail;
+  /** Tells the gateways' response caches what a write changed; call after the commit, before answering. */
+  cache: CacheInvalidator;
 }
 
 export interface SubgraphDefinition<TContext extends SubgraphBaseContext> {
@@ -63,6 +66,8 @@ export interface SubgraphRuntime {
   shutdown?: DrainOptions;
   /** Security audit events (runtimeFromConfig makes one); without it nothing is audited. */
   audit?: AuditRecorder;
+  /** Response-cache invalidation (cache-invalidation.ts); none: writes tell no gateway. */
+  cacheInvalidation?: CacheInvalidator;
 }
 
 export interface SubgraphServer {
@@ -178,6 +183,7 @@ export async function createSubgraphServer<TContext extends SubgraphBaseContext>
           clientIp,
           requestId,
         }),
+        cache: runtime.cacheInvalidation ?? noCacheInvalidation,
       };
       return definition.createContext(base, req);
     },

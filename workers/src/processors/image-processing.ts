@@ -10,6 +10,7 @@
  */
 import { readFile, rm, stat } from "node:fs/promises";
 import { saveOfferImage } from "@agora/jobs/offer-images";
+import { cacheTags } from "@agora/platform";
 import { resolveStoragePath, storagePaths, writeFileAtomic } from "@agora/platform/storage";
 import { z } from "zod";
 import { renderImage, UnreadableImageError } from "../images/variants.js";
@@ -86,6 +87,8 @@ export const imageProcessing: JobHandler = async (ctx) => {
     variants,
   };
   const imageId = await saveOfferImage(ctx.deps.prisma, jobId, fields);
+  // The offer's `images` change now (the row is committed); cached answers showing it must not outlive that.
+  if (fields.offerId) await ctx.deps.cache.invalidate([cacheTags.offer(fields.offerId)]);
   ctx.afterCompleted(() => rm(uploadPath, { force: true }));
   return {
     imageId,

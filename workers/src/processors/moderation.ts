@@ -7,6 +7,7 @@
  */
 import { setModerationResult } from "@agora/reviews/moderation";
 import { notifyReviewModerated } from "@agora/reviews/notifications";
+import { reviewCacheTags } from "@agora/reviews/cache-tags";
 import { z } from "zod";
 import { checkReview } from "../moderation/review-checks.js";
 import type { JobHandler } from "../platform-job.js";
@@ -23,6 +24,8 @@ export const moderation: JobHandler = async (ctx) => {
     sentiment: verdict.sentiment,
     judgedBody: body,
   });
+  // A verdict may move the review out of (or into) its offer's rating and lists.
+  if (review) await ctx.deps.cache.invalidate(reviewCacheTags(review));
   // Only when this verdict is the review's status now (not overruled by a moderator, not stale).
   if (review?.moderationStatus === verdict.status) {
     await notifyReviewModerated(ctx.deps.live, review);

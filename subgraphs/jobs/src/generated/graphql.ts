@@ -35,6 +35,8 @@ export type Scalars = {
   federation__Policy: { input: any; output: any };
 };
 
+export type CacheControlScope = "PUBLIC" | "PRIVATE";
+
 export type PageInfo = {
   __typename?: "PageInfo";
   hasNextPage: Scalars["Boolean"]["output"];
@@ -421,6 +423,7 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars["DateTime"]["output"]>;
   JSON: ResolverTypeWrapper<Scalars["JSON"]["output"]>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -428,7 +431,6 @@ export type ResolversTypes = {
   JobStatus: JobStatus;
   Job: ResolverTypeWrapper<JobRow>;
   ID: ResolverTypeWrapper<Scalars["ID"]["output"]>;
-  Int: ResolverTypeWrapper<Scalars["Int"]["output"]>;
   JobEdge: ResolverTypeWrapper<Omit<JobEdge, "node"> & { node: ResolversTypes["Job"] }>;
   JobConnection: ResolverTypeWrapper<JobConnectionModel>;
   JobsFilter: JobsFilter;
@@ -450,8 +452,9 @@ export type ResolversTypes = {
   federation__FieldSet: ResolverTypeWrapper<Scalars["federation__FieldSet"]["output"]>;
   federation__Scope: ResolverTypeWrapper<Scalars["federation__Scope"]["output"]>;
   federation__Policy: ResolverTypeWrapper<Scalars["federation__Policy"]["output"]>;
-  String: ResolverTypeWrapper<Scalars["String"]["output"]>;
+  Int: ResolverTypeWrapper<Scalars["Int"]["output"]>;
   Boolean: ResolverTypeWrapper<Scalars["Boolean"]["output"]>;
+  String: ResolverTypeWrapper<Scalars["String"]["output"]>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -461,7 +464,6 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   Job: JobRow;
   ID: Scalars["ID"]["output"];
-  Int: Scalars["Int"]["output"];
   JobEdge: Omit<JobEdge, "node"> & { node: ResolversParentTypes["Job"] };
   JobConnection: JobConnectionModel;
   JobsFilter: JobsFilter;
@@ -481,9 +483,23 @@ export type ResolversParentTypes = {
   federation__FieldSet: Scalars["federation__FieldSet"]["output"];
   federation__Scope: Scalars["federation__Scope"]["output"];
   federation__Policy: Scalars["federation__Policy"]["output"];
-  String: Scalars["String"]["output"];
+  Int: Scalars["Int"]["output"];
   Boolean: Scalars["Boolean"]["output"];
+  String: Scalars["String"]["output"];
 };
+
+export type CacheControlDirectiveArgs = {
+  maxAge?: Maybe<Scalars["Int"]["input"]>;
+  scope?: Maybe<CacheControlScope>;
+  inheritMaxAge?: Maybe<Scalars["Boolean"]["input"]>;
+};
+
+export type CacheControlDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = Context,
+  Args = CacheControlDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type LinkDirectiveArgs = {
   url?: Maybe<Scalars["String"]["input"]>;
@@ -860,6 +876,7 @@ export type Resolvers<ContextType = Context> = {
 };
 
 export type DirectiveResolvers<ContextType = Context> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
   link?: LinkDirectiveResolver<any, any, ContextType>;
   federation__provides?: Federation__ProvidesDirectiveResolver<any, any, ContextType>;
   federation__extends?: Federation__ExtendsDirectiveResolver<any, any, ContextType>;

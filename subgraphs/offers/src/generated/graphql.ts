@@ -29,6 +29,8 @@ export type Scalars = {
   federation__Policy: { input: any; output: any };
 };
 
+export type CacheControlScope = "PUBLIC" | "PRIVATE";
+
 export type PageInfo = {
   __typename?: "PageInfo";
   hasNextPage: Scalars["Boolean"]["output"];
@@ -419,6 +421,7 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars["DateTime"]["output"]>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   OfferStatus: OfferStatus;
@@ -428,7 +431,6 @@ export type ResolversTypes = {
   Offer: ResolverTypeWrapper<OfferRow>;
   ID: ResolverTypeWrapper<Scalars["ID"]["output"]>;
   User: ResolverTypeWrapper<UserRef>;
-  Int: ResolverTypeWrapper<Scalars["Int"]["output"]>;
   OfferEdge: ResolverTypeWrapper<Omit<OfferEdge, "node"> & { node: ResolversTypes["Offer"] }>;
   OfferConnection: ResolverTypeWrapper<OfferConnectionValue>;
   OffersFilter: OffersFilter;
@@ -454,8 +456,9 @@ export type ResolversTypes = {
   federation__FieldSet: ResolverTypeWrapper<Scalars["federation__FieldSet"]["output"]>;
   federation__Scope: ResolverTypeWrapper<Scalars["federation__Scope"]["output"]>;
   federation__Policy: ResolverTypeWrapper<Scalars["federation__Policy"]["output"]>;
-  String: ResolverTypeWrapper<Scalars["String"]["output"]>;
+  Int: ResolverTypeWrapper<Scalars["Int"]["output"]>;
   Boolean: ResolverTypeWrapper<Scalars["Boolean"]["output"]>;
+  String: ResolverTypeWrapper<Scalars["String"]["output"]>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -468,7 +471,6 @@ export type ResolversParentTypes = {
   Offer: OfferRow;
   ID: Scalars["ID"]["output"];
   User: UserRef;
-  Int: Scalars["Int"]["output"];
   OfferEdge: Omit<OfferEdge, "node"> & { node: ResolversParentTypes["Offer"] };
   OfferConnection: OfferConnectionValue;
   OffersFilter: OffersFilter;
@@ -492,9 +494,23 @@ export type ResolversParentTypes = {
   federation__FieldSet: Scalars["federation__FieldSet"]["output"];
   federation__Scope: Scalars["federation__Scope"]["output"];
   federation__Policy: Scalars["federation__Policy"]["output"];
-  String: Scalars["String"]["output"];
+  Int: Scalars["Int"]["output"];
   Boolean: Scalars["Boolean"]["output"];
+  String: Scalars["String"]["output"];
 };
+
+export type CacheControlDirectiveArgs = {
+  maxAge?: Maybe<Scalars["Int"]["input"]>;
+  scope?: Maybe<CacheControlScope>;
+  inheritMaxAge?: Maybe<Scalars["Boolean"]["input"]>;
+};
+
+export type CacheControlDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = Context,
+  Args = CacheControlDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type LinkDirectiveArgs = {
   url?: Maybe<Scalars["String"]["input"]>;
@@ -894,6 +910,7 @@ export type Resolvers<ContextType = Context> = {
 };
 
 export type DirectiveResolvers<ContextType = Context> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
   link?: LinkDirectiveResolver<any, any, ContextType>;
   federation__requires?: Federation__RequiresDirectiveResolver<any, any, ContextType>;
   federation__provides?: Federation__ProvidesDirectiveResolver<any, any, ContextType>;

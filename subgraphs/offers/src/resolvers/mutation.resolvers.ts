@@ -1,4 +1,4 @@
-import { conflict, forbidden, isAdmin, notFound, requireIdentity, requireUuid, type Identity } from "@agora/platform";
+import { cacheTags, conflict, forbidden, isAdmin, notFound, requireIdentity, requireUuid, type Identity } from "@agora/platform";
 import { insertOffer, updateOfferGuarded, type OfferRow, type OfferStatus } from "../data/offer.repository.js";
 import type { Context } from "../context.js";
 import type { MutationResolvers } from "../generated/graphql.js";
@@ -14,9 +14,15 @@ async function offerToChange(ctx: Context, identity: Identity, id: string): Prom
   return offer;
 }
 
-/** After the commit: refresh the request's cache (the search outbox row was written in the transaction). */
-function written(ctx: Context, offer: OfferRow): OfferRow {
+/**
+ * After the commit: refresh the request's cache (the search outbox row was written in the
+ * transaction) and the gateways' response caches (the offer, its seller's lists, every offer list),
+ * before the answer goes out, so the writer's next read is fresh.
+ */
+async function written(ctx: Context, offer: OfferRow): Promise<OfferRow> {
   ctx.loaders.offerById.clear(offer.id).prime(offer.id, offer);
+  const seller = offer.sellerId ? [cacheTags.user(offer.sellerId)] : [];
+  await ctx.cache.invalidate([cacheTags.offer(offer.id), ...seller, ...cacheTags.offerLists()]);
   return offer;
 }
 

@@ -28,6 +28,8 @@ export type Scalars = {
   federation__Policy: { input: any; output: any };
 };
 
+export type CacheControlScope = "PUBLIC" | "PRIVATE";
+
 export type Query = {
   __typename?: "Query";
   /**
@@ -287,12 +289,12 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars["DateTime"]["output"]>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars["ID"]["output"]>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   CreateReviewInput: CreateReviewInput;
-  Int: ResolverTypeWrapper<Scalars["Int"]["output"]>;
   UpdateReviewInput: UpdateReviewInput;
   ModerationStatus: ModerationStatus;
   Review: ResolverTypeWrapper<ReviewRecord>;
@@ -309,8 +311,9 @@ export type ResolversTypes = {
   federation__FieldSet: ResolverTypeWrapper<Scalars["federation__FieldSet"]["output"]>;
   federation__Scope: ResolverTypeWrapper<Scalars["federation__Scope"]["output"]>;
   federation__Policy: ResolverTypeWrapper<Scalars["federation__Policy"]["output"]>;
-  String: ResolverTypeWrapper<Scalars["String"]["output"]>;
+  Int: ResolverTypeWrapper<Scalars["Int"]["output"]>;
   Boolean: ResolverTypeWrapper<Scalars["Boolean"]["output"]>;
+  String: ResolverTypeWrapper<Scalars["String"]["output"]>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -320,7 +323,6 @@ export type ResolversParentTypes = {
   ID: Scalars["ID"]["output"];
   Mutation: Record<PropertyKey, never>;
   CreateReviewInput: CreateReviewInput;
-  Int: Scalars["Int"]["output"];
   UpdateReviewInput: UpdateReviewInput;
   Review: ReviewRecord;
   Float: Scalars["Float"]["output"];
@@ -335,9 +337,23 @@ export type ResolversParentTypes = {
   federation__FieldSet: Scalars["federation__FieldSet"]["output"];
   federation__Scope: Scalars["federation__Scope"]["output"];
   federation__Policy: Scalars["federation__Policy"]["output"];
-  String: Scalars["String"]["output"];
+  Int: Scalars["Int"]["output"];
   Boolean: Scalars["Boolean"]["output"];
+  String: Scalars["String"]["output"];
 };
+
+export type CacheControlDirectiveArgs = {
+  maxAge?: Maybe<Scalars["Int"]["input"]>;
+  scope?: Maybe<CacheControlScope>;
+  inheritMaxAge?: Maybe<Scalars["Boolean"]["input"]>;
+};
+
+export type CacheControlDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = Context,
+  Args = CacheControlDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type LinkDirectiveArgs = {
   url?: Maybe<Scalars["String"]["input"]>;
@@ -664,6 +680,7 @@ export type Resolvers<ContextType = Context> = {
 };
 
 export type DirectiveResolvers<ContextType = Context> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
   link?: LinkDirectiveResolver<any, any, ContextType>;
   federation__requires?: Federation__RequiresDirectiveResolver<any, any, ContextType>;
   federation__provides?: Federation__ProvidesDirectiveResolver<any, any, ContextType>;

@@ -11,6 +11,7 @@ import {
 } from "@agora/platform";
 import { setModerationResult } from "../data/moderation.js";
 import { createReview, deleteReview, updateReview, type ReviewChanges } from "../data/review.repository.js";
+import { reviewCacheTags } from "../data/review-cache-tags.js";
 import type { Resolvers } from "../generated/graphql.js";
 import { notifyReviewModerated, notifyReviewReceived } from "../live/review-notifications.js";
 
@@ -41,6 +42,7 @@ export const mutationResolvers: Resolvers = {
       if (offer.sellerId === identity.userId) throw forbidden("You cannot review your own offer.");
 
       const review = await createReview(ctx.db.write, { offerId, authorId: identity.userId, rating, body });
+      await ctx.cache.invalidate(reviewCacheTags(review));
       if (offer.sellerId) await notifyReviewReceived(ctx.services.live, review, offer.sellerId);
       return review;
     },
@@ -53,18 +55,21 @@ export const mutationResolvers: Resolvers = {
       if (input.body != null) changes.body = requireBody(input.body);
       if (changes.rating === undefined && changes.body === undefined) throw badUserInput("Give a rating or a body to change.", "input");
 
-      return updateReview(ctx.db.write, reviewId, changes, (current) => {
+      const review = await updateReview(ctx.db.write, reviewId, changes, (current) => {
         if (current.authorId !== identity.userId) throw forbidden("Only the author can edit this review.");
       });
+      await ctx.cache.invalidate(reviewCacheTags(review));
+      return review;
     },
 
     async deleteReview(_parent, { id }, ctx) {
       const identity = requireIdentity(ctx.identity);
       const reviewId = requireUuid(id);
-      await deleteReview(ctx.db.write, reviewId, (current) => {
+      const deleted = await deleteReview(ctx.db.write, reviewId, (current) => {
         if (current.authorId !== identity.userId && !isAdmin(identity))
           throw forbidden("Only the author or an admin can delete this review.");
       });
+      await ctx.cache.invalidate(reviewCacheTags(deleted));
       return true;
     },
 
@@ -75,6 +80,7 @@ export const mutationResolvers: Resolvers = {
       const review = await setModerationResult(ctx.db.write, reviewId, { status });
       if (!review) throw notFound("review", reviewId);
       ctx.audit.record({ action: "REVIEW_MODERATION", outcome: "SUCCESS", targetType: "REVIEW", targetId: reviewId, details: { status } });
+      await ctx.cache.invalidate(reviewCacheTags(review));
       await notifyReviewModerated(ctx.services.live, review);
       return review;
     },

@@ -31,6 +31,8 @@ export type Scalars = {
   federation__Policy: { input: any; output: any };
 };
 
+export type CacheControlScope = "PUBLIC" | "PRIVATE";
+
 export type Role = "USER" | "MODERATOR" | "ADMIN";
 
 export type User = {
@@ -334,6 +336,7 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars["DateTime"]["output"]>;
   Role: Role;
   User: ResolverTypeWrapper<UserRecord>;
@@ -341,7 +344,6 @@ export type ResolversTypes = {
   PageInfo: ResolverTypeWrapper<PageInfo>;
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, "node"> & { node: ResolversTypes["User"] }>;
   UserConnection: ResolverTypeWrapper<UserConnectionRecord>;
-  Int: ResolverTypeWrapper<Scalars["Int"]["output"]>;
   AuthPayload: ResolverTypeWrapper<IssuedSession>;
   RegisterInput: RegisterInput;
   UpdateProfileInput: UpdateProfileInput;
@@ -359,8 +361,9 @@ export type ResolversTypes = {
   federation__FieldSet: ResolverTypeWrapper<Scalars["federation__FieldSet"]["output"]>;
   federation__Scope: ResolverTypeWrapper<Scalars["federation__Scope"]["output"]>;
   federation__Policy: ResolverTypeWrapper<Scalars["federation__Policy"]["output"]>;
-  String: ResolverTypeWrapper<Scalars["String"]["output"]>;
+  Int: ResolverTypeWrapper<Scalars["Int"]["output"]>;
   Boolean: ResolverTypeWrapper<Scalars["Boolean"]["output"]>;
+  String: ResolverTypeWrapper<Scalars["String"]["output"]>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -371,7 +374,6 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   UserEdge: Omit<UserEdge, "node"> & { node: ResolversParentTypes["User"] };
   UserConnection: UserConnectionRecord;
-  Int: Scalars["Int"]["output"];
   AuthPayload: IssuedSession;
   RegisterInput: RegisterInput;
   UpdateProfileInput: UpdateProfileInput;
@@ -386,9 +388,23 @@ export type ResolversParentTypes = {
   federation__FieldSet: Scalars["federation__FieldSet"]["output"];
   federation__Scope: Scalars["federation__Scope"]["output"];
   federation__Policy: Scalars["federation__Policy"]["output"];
-  String: Scalars["String"]["output"];
+  Int: Scalars["Int"]["output"];
   Boolean: Scalars["Boolean"]["output"];
+  String: Scalars["String"]["output"];
 };
+
+export type CacheControlDirectiveArgs = {
+  maxAge?: Maybe<Scalars["Int"]["input"]>;
+  scope?: Maybe<CacheControlScope>;
+  inheritMaxAge?: Maybe<Scalars["Boolean"]["input"]>;
+};
+
+export type CacheControlDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = Context,
+  Args = CacheControlDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type LinkDirectiveArgs = {
   url?: Maybe<Scalars["String"]["input"]>;
@@ -738,6 +754,7 @@ export type Resolvers<ContextType = Context> = {
 };
 
 export type DirectiveResolvers<ContextType = Context> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
   link?: LinkDirectiveResolver<any, any, ContextType>;
   federation__requires?: Federation__RequiresDirectiveResolver<any, any, ContextType>;
   federation__provides?: Federation__ProvidesDirectiveResolver<any, any, ContextType>;

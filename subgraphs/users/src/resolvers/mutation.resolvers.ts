@@ -1,4 +1,4 @@
-import { requireIdentity } from "@agora/platform";
+import { cacheTags, requireIdentity } from "@agora/platform";
 import { login, register, updateProfile } from "../auth/accounts.js";
 import { setUserRole } from "../auth/roles.js";
 import { endSession, rotateSession, type IssuedSession } from "../auth/sessions.js";
@@ -22,6 +22,7 @@ export const Mutation: MutationResolvers = {
     const identity = requireIdentity(ctx.identity);
     const user = await updateProfile(ctx.db.write, identity.userId, input);
     ctx.loaders.userById.clear(user.id).prime(user.id, user);
+    await ctx.cache.invalidate([cacheTags.user(user.id)]);
     return user;
   },
   setUserRole: async (_parent, args, ctx) => {
