@@ -22,10 +22,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
-import pg from "pg";
-import { applyMigrations } from "@agora/prisma/migrations";
-import { ensureDatabase } from "@agora/prisma/ensure-database";
-import { benchRoot as root, cpuMs, freePort, runLoad, waitReady, type LoadResult } from "./support.js";
+import { prepareDatabase } from "./services.js";
+import { benchRoot as root, cpuMs, freePort, median, runLoad, waitReady, type LoadResult } from "./support.js";
 
 // ---------------------------------------------------------------------------------------------
 // Profile summary: a .cpuprofile is a call tree of nodes with hit counts; self time of a function
@@ -158,20 +156,7 @@ for (const build of builds) {
   if (built.status !== 0) throw new Error(`pnpm build failed in ${build.dir}`);
 }
 
-await ensureDatabase(databaseUrl);
-await applyMigrations(databaseUrl);
-const client = new pg.Client({ connectionString: databaseUrl });
-await client.connect();
-const users = Number((await client.query("SELECT count(*) AS n FROM users.users")).rows[0].n);
-await client.end();
-if (users === 0) {
-  const seeded = spawnSync(process.execPath, ["--import", "tsx", join(root, "prisma/seed.ts")], {
-    cwd: root,
-    env: { ...process.env, NODE_OPTIONS: "", DATABASE_URL: databaseUrl },
-    stdio: "inherit",
-  });
-  if (seeded.status !== 0) throw new Error("seeding failed");
-}
+await prepareDatabase(databaseUrl);
 
 const children: ChildProcess[] = [];
 process.on("exit", () => children.forEach((c) => c.exitCode === null && c.kill("SIGTERM")));
@@ -285,11 +270,6 @@ for (let round = 1; round <= rounds; round++) {
 }
 
 function medianRows(): string[] {
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  };
   const columns = ["gateway", "users", "offers", "reviews", "jobs", "subgraphs"];
   return [
     "| build | dedup | req/s | p95 ms | gateway | users | offers | reviews | jobs | subgraphs (sum) |",

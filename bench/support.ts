@@ -31,6 +31,13 @@ export async function waitReady(url: string, timeoutMs = 60_000, pollMs = 250): 
 }
 
 /** user+system CPU time of a process in ms (from /proc; clock ticks are 10 ms on Linux). */
+/** The median of the rounds: one round disturbed by a neighbour on this shared machine does not move it. */
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
 export function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;

@@ -16,7 +16,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { sameQuery } from "./gateway-operations.js";
 import { build, measure, prepareDatabase, Processes, startGateway, startSubgraphs, type Measurement, type Server } from "./services.js";
-import { benchRoot as root, freePort, waitReady } from "./support.js";
+import { benchRoot as root, freePort, median, waitReady } from "./support.js";
 
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/agora_bench";
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -100,12 +100,6 @@ for (let round = 0; round < rounds; round++) {
 }
 processes.stopAll();
 
-/** The median of the rounds: one round disturbed by a neighbour on this shared machine does not move it. */
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const summary = Object.fromEntries(
   (Object.keys(variants) as Variant[]).map((variant) => {
     const ms = results[variant];
