@@ -148,11 +148,12 @@ export function variedMix(hot: HotSet, size = 400): PooledRequest[] {
 /**
  * (c) 90 % reads of page one, its offers and their sellers, 10 % writes that change exactly what
  * those reads show (an offer's title, a seller's display name, a review's rating, hence the offer's
- * rating), every request signed in as one of the sellers or reviewers. Writes are updates, not
+ * rating), every request signed in as one of the sellers or reviewers (`readers: "anonymous"`, load
+ * (c2): the reads are not signed in, the writes still are). Writes are updates, not
  * createReview, so the benchmark database stays the same size from run to run; `restoreHotSet`
  * puts the original values back afterwards.
  */
-export function readHeavyMix(hot: HotSet, size = 1000): PooledRequest[] {
+export function readHeavyMix(hot: HotSet, size = 1000, readers: "signed-in" | "anonymous" = "signed-in"): PooledRequest[] {
   const pick = random(10);
   const tokens = [...hot.sellers.map((s) => s.token), ...hot.reviews.map((r) => r.token)];
   const offerById = new Map(hot.offers.map((o) => [o.id, o]));
@@ -184,14 +185,16 @@ export function readHeavyMix(hot: HotSet, size = 1000): PooledRequest[] {
         }
       }
     }
+    // (c2): the same reads by shoppers who are not signed in (the writes stay the sellers' and reviewers').
+    const reader = readers === "signed-in" ? token : undefined;
     switch (pick(3)) {
       case 0:
-        return toRequest({ query: offersPage, variables: { first: 10 }, token });
+        return toRequest({ query: offersPage, variables: { first: 10 }, token: reader });
       case 1:
-        return toRequest({ query: offerDetail, variables: { id: hot.offers[pick(hot.offers.length)]!.id, first: 3 }, token });
+        return toRequest({ query: offerDetail, variables: { id: hot.offers[pick(hot.offers.length)]!.id, first: 3 }, token: reader });
       default: {
         const offer = offerById.get(hot.offers[pick(hot.offers.length)]!.id)!;
-        return toRequest({ query: sellerPage, variables: { id: offer.sellerId, first: 5 }, token });
+        return toRequest({ query: sellerPage, variables: { id: offer.sellerId, first: 5 }, token: reader });
       }
     }
   });

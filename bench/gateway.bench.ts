@@ -59,7 +59,7 @@ const flags = (dedup: boolean, shared: boolean, apq: boolean, responseCache: boo
 });
 const scenarioNames = ["caches-off", "caches-on", "response-cache", "hive"] as const;
 type ScenarioName = (typeof scenarioNames)[number];
-const loadNames = ["a-same-query", "b-varied-mix", "c-read-heavy"] as const;
+const loadNames = ["a-same-query", "b-varied-mix", "c-read-heavy", "c2-read-heavy-anonymous"] as const;
 type LoadName = (typeof loadNames)[number];
 
 build();
@@ -122,6 +122,7 @@ const pools: Record<LoadName, PooledRequest[]> = {
   "a-same-query": sameQuery(),
   "b-varied-mix": variedMix(hot),
   "c-read-heavy": readHeavyMix(hot),
+  "c2-read-heavy-anonymous": readHeavyMix(hot, 1000, "anonymous"),
 };
 /** Clients of the gateways with APQ send hashes (registered here once); the others send the text. */
 const usesApq = (scenario: ScenarioName) => scenario === "caches-on" || scenario === "response-cache";
@@ -252,6 +253,8 @@ const ratios = {
   },
   readHeavyHitRatio: s("response-cache", "c-read-heavy").hitRatio,
   readHeavyP95: s("response-cache", "c-read-heavy").p95,
+  anonymousReadHeavyHitRatio: s("response-cache", "c2-read-heavy-anonymous").hitRatio,
+  anonymousReadHeavyP95: s("response-cache", "c2-read-heavy-anonymous").p95,
   hitVsCeilingRps: s("ceiling", "a-same-query").rps / s("response-cache", "a-same-query").rps,
   hitVsCeilingCpu: s("response-cache", "a-same-query").cpuPerRequestMs.gateway! / s("ceiling", "a-same-query").cpuPerRequestMs.ceiling!,
   hitRatioUnderA: s("response-cache", "a-same-query").hitRatio,
@@ -269,7 +272,7 @@ const report = [
   "",
   `${new Date().toISOString()}; ${connections} connections; ${durationSec} s per measurement after ${warmupSec} s warm-up; ${rounds} rounds, gateway order reversed every round; figures are the medians of the rounds. Command: \`pnpm bench\`. Machine: ${cpus().length} cores shared with other work, load average ${fixed(loadAverageAtStart, 1)} at the start and ${fixed(loadavg()[0]!, 1)} at the end.`,
   "",
-  "Scenarios: **caches-off** (`SUBGRAPH_DEDUPLICATION=false PLAN_CACHE_SHARED=false APQ_ENABLED=false RESPONSE_CACHE_ENABLED=false`), **caches-on** (plan cache shared, APQ with clients sending hashes, deduplication; `RESPONSE_CACHE_ENABLED=false`), **response-cache** (all on), **hive** (Hive Gateway 2.15.1, one process, bench/hive/gateway.config.ts), **ceiling** (a bare node:http server sending the bytes of a response-cache hit). Loads: (a) the README's federated query; (b) 4 federated operations, `first` 1–10, 200 offers, 100 users; (c) 90 % reads of page one / its offers / its sellers, 10 % updateOffer / updateProfile / updateReview on exactly those, all signed in.",
+  "Scenarios: **caches-off** (`SUBGRAPH_DEDUPLICATION=false PLAN_CACHE_SHARED=false APQ_ENABLED=false RESPONSE_CACHE_ENABLED=false`), **caches-on** (plan cache shared, APQ with clients sending hashes, deduplication; `RESPONSE_CACHE_ENABLED=false`), **response-cache** (all on), **hive** (Hive Gateway 2.15.1, one process, bench/hive/gateway.config.ts), **ceiling** (a bare node:http server sending the bytes of a response-cache hit). Loads: (a) the README's federated query; (b) 4 federated operations, `first` 1–10, 200 offers, 100 users; (c) 90 % reads of page one / its offers / its sellers, 10 % updateOffer / updateProfile / updateReview on exactly those, all signed in (signed-in readers get entries of their own: plugins/response-cache.ts); (c2) the same with the reads not signed in (shoppers browsing), the writes still by the sellers and reviewers.",
   "",
   "| scenario | load | req/s | p50 ms | p95 ms | p99 ms | errors | gateway CPU ms/req | subgraph CPU ms/req (users / offers / reviews / jobs) | peak RSS MiB | response-cache hit ratio |",
   "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -283,6 +286,7 @@ const report = [
   `  - CPU ms per request, which neighbours' load moves far less than req/s: gateway (a) ${fixed(ratios.offVsHiveGatewayCpu.a)}×, (b) ${fixed(ratios.offVsHiveGatewayCpu.b)}× of Hive's; gateway and subgraphs together (a) ${fixed(ratios.offVsHiveTotalCpu.a)}×, (b) ${fixed(ratios.offVsHiveTotalCpu.b)}×`,
   `- for comparison, caches-on vs Hive, req/s: (a) ${fixed(ratios.onVsHiveRps.a)}×, (b) ${fixed(ratios.onVsHiveRps.b)}×`,
   `- read-heavy (c) with the response cache: hit ratio ${pct(ratios.readHeavyHitRatio)} (aim > 80 %: ${ratios.readHeavyHitRatio === null ? "n/a, the gateway exports no agora_gateway_response_cache_* counters" : mark(ratios.readHeavyHitRatio > 0.8)}), p95 ${fixed(ratios.readHeavyP95, 1)} ms (aim < 200 ms: ${mark(ratios.readHeavyP95 < 200)})`,
+  `- read-heavy with anonymous readers (c2), response cache: hit ratio ${pct(ratios.anonymousReadHeavyHitRatio)} (aim > 80 %: ${ratios.anonymousReadHeavyHitRatio === null ? "n/a" : mark(ratios.anonymousReadHeavyHitRatio > 0.8)}), p95 ${fixed(ratios.anonymousReadHeavyP95, 1)} ms (aim < 200 ms: ${mark(ratios.anonymousReadHeavyP95 < 200)})`,
   `- cache hit cost vs the ceiling under (a): ${fixed(ratios.hitVsCeilingRps)}× fewer req/s, ${fixed(ratios.hitVsCeilingCpu)}× the CPU ms per request (aim ≤ 2×: ${mark(ratios.hitVsCeilingRps <= 2 && ratios.hitVsCeilingCpu <= 2)})${ratios.hitRatioUnderA === null ? "; the response-cache hit ratio under (a) is n/a, so this compares a full execution with the ceiling, not a cache hit" : `; hit ratio under (a) ${pct(ratios.hitRatioUnderA)}`}`,
   `- gateway peak RSS (VmHWM over the whole run): ${scenarioNames.map((n) => `${n} ${lifetimePeakRssMiB[n]} MiB`).join(", ")}; ours vs Hive ${scenarioNames
     .slice(0, 3)

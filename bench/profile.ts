@@ -220,6 +220,8 @@ async function startStack(build: { name: string; dir: string }): Promise<Stack> 
       GATEWAY_PORT: String(port),
       RATE_LIMIT_ENABLED: "false",
       SUBGRAPH_DEDUPLICATION: dedup,
+      // The per-fetch hot path is what this measures: a response-cache hit never reaches the subgraphs.
+      RESPONSE_CACHE_ENABLED: process.env.PROFILE_RESPONSE_CACHE ?? "false",
       USERS_URL: url("users"),
       OFFERS_URL: url("offers"),
       REVIEWS_URL: url("reviews"),

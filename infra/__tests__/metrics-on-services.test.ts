@@ -42,11 +42,11 @@ let harness: Harness;
 const scraped: Record<string, Sample[]> = {};
 
 beforeAll(async () => {
-  // Rate limiting is on (with its generous defaults) so its decisions are counted too.
+  // Rate limiting and the response cache are on (as in production) so their figures are counted too.
   stack = await startStack({
     seed: { users: 4, offers: 4, reviewsPerOffer: 1 },
     label: "metrics",
-    gatewayEnv: { RATE_LIMIT_ENABLED: "true" },
+    gatewayEnv: { RATE_LIMIT_ENABLED: "true", RESPONSE_CACHE_ENABLED: "true" },
   });
   harness = await createHarness("metrics");
   const worker = await harness.startWorker({ WORKER_QUEUES: "maintenance" });
@@ -136,6 +136,8 @@ describe("metrics of the running services", () => {
       find(gateway, "agora_gateway_cache_lookups_total", { cache: "plan", tier: "memory", outcome: "miss" })[0]?.value,
     ).toBeGreaterThan(0);
     expect(find(gateway, "agora_gateway_plans_total")[0]?.value).toBeGreaterThan(0);
+    // Each query seen once: cacheable, not yet cached.
+    expect(find(gateway, "agora_gateway_response_cache_requests_total", { outcome: "miss" })[0]?.value).toBeGreaterThan(0);
     expect(find(gateway, "agora_gateway_rate_limit_decisions_total", { decision: "allowed", store: "redis" })[0]?.value).toBeGreaterThan(0);
     expect(find(gateway, "agora_gateway_rate_limit_redis_failures_total")[0]?.value).toBe(0);
     expect(find(gateway, "agora_gateway_operation_limit_hits_total", { limit: "depth" })[0]?.value).toBe(1);

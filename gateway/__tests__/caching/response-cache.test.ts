@@ -54,7 +54,7 @@ async function counter(graphqlUrl: string, name: string, labels: Record<string, 
   }
   return sum;
 }
-const hits = (url: string) => counter(url, "agora_gateway_response_cache_requests_total", { result: "hit" });
+const hits = (url: string) => counter(url, "agora_gateway_response_cache_requests_total", { outcome: "hit" });
 
 const createOffer = `mutation($title: String!) {
   createOffer(input: { title: $title, description: "cached", price: { amount: "10.00", currency: "EUR" }, category: "books", location: { lat: 52.5, lng: 13.4 } }) { id }
@@ -85,7 +85,7 @@ test("a hit is served with Age and the Cache-Control of the subgraphs' hints; th
   const onB = await ask(b, query);
   expect(onB.body).toEqual(first.body);
   expect(onB.age).not.toBeNull();
-  expect(await counter(b, "agora_gateway_response_cache_requests_total", { result: "hit", tier: "redis" })).toBeGreaterThanOrEqual(1);
+  expect(await counter(b, "agora_gateway_response_cache_requests_total", { outcome: "hit", tier: "redis" })).toBeGreaterThanOrEqual(1);
   // Memory hits skip Apollo (http/cached-responses.ts) but are requests like any other.
   expect(await counter(stack.gatewayUrl, "agora_graphql_requests_total", { operation: "Catalogue", outcome: "ok" })).toBe(2);
 });

@@ -36,8 +36,8 @@ export function createCacheMetrics(registry: Registry) {
   const apq = { lookup: (tier: "memory" | "redis", outcome: "hit" | "miss") => lookups.inc({ cache: "apq", tier, outcome }) };
   const responseRequests = new Counter({
     name: "agora_gateway_response_cache_requests_total",
-    help: "Queries at the response cache by result (hit, miss, bypass: not cacheable now or asked not to) and tier (memory, redis, none)",
-    labelNames: ["result", "tier"],
+    help: "Queries at the response cache by outcome (hit, miss, bypass: not cacheable now or asked not to) and tier (memory, redis, none)",
+    labelNames: ["outcome", "tier"],
     registers: [registry],
   });
   const responseStores = new Counter({
@@ -57,7 +57,7 @@ export function createCacheMetrics(registry: Registry) {
     registers: [registry],
   });
   const response: ResponseCacheMetrics & { request(result: "hit" | "miss" | "bypass", tier: "memory" | "redis" | "none"): void } = {
-    request: (result, tier) => responseRequests.inc({ result, tier }),
+    request: (outcome, tier) => responseRequests.inc({ outcome, tier }),
     stored: (outcome) => responseStores.inc({ outcome }),
     invalidated: (tags) => {
       invalidations.inc();

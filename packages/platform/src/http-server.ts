@@ -105,14 +105,18 @@ function withHttpStatus(error: unknown): unknown {
 export function createHttpHandler<TContext extends BaseContext>(options: HttpServerOptions<TContext>) {
   const graphqlPath = options.graphqlPath ?? "/graphql";
   const cors = options.cors ? createCors(options.cors) : undefined;
+  // Split once, not on every request.
+  const prefixRoutes = Object.entries(options.prefixRoutes ?? {}).map(([key, handler]) => {
+    const [method, path] = key.split(" ");
+    return { method, path: path ?? "", handler };
+  });
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://localhost");
     try {
       if (cors?.(req, res) === "answered") return;
       const route = options.routes?.[`${req.method} ${url.pathname}`];
       if (route) return await route(req, res, url);
-      for (const [prefix, handler] of Object.entries(options.prefixRoutes ?? {})) {
-        const [method, path] = prefix.split(" ");
+      for (const { method, path, handler } of prefixRoutes) {
         if (req.method === method && path && url.pathname.startsWith(path)) return await handler(req, res, url);
       }
       if (url.pathname !== graphqlPath && url.pathname !== "/") {
