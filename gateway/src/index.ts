@@ -2,12 +2,6 @@
  * The gateway entry point: tracing first (see @agora/platform/tracing: when on, pg and ioredis are
  * instrumented as they load, so they may only load after it), then the service itself (main.ts).
  */
-import { startTracing } from "@agora/platform/tracing";
+import { startTracedService } from "@agora/platform/tracing";
 
-try {
-  await startTracing("gateway");
-} catch (error) {
-  console.error(`gateway: ${(error as Error).message}`);
-  process.exit(1);
-}
-await import("./main.js");
+await startTracedService("gateway", () => import("./main.js"));

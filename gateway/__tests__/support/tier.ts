@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
 import { testRedisUrl } from "@agora/platform/testing";
-import { internalSecret, jwtSecret, type Stack } from "./stack.js";
+import pg from "pg";
+import { internalSecret, jwtSecret, startStack, type Stack } from "./stack.js";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 export const haproxyConfig = join(root, "infra/haproxy/haproxy.cfg");
@@ -369,4 +370,48 @@ export async function startTier(stack: Stack, started: { push(...children: Gatew
   await haproxy.waitForStatus("primary", "UP");
   await haproxy.waitForStatus("secondary", "UP");
   return { ports, primary, secondary, haproxy };
+}
+
+/**
+ * What the tier tests under load share: a stack, a SQL client, the gateways and HAProxy they start,
+ * all stopped after the file. Without HAProxy installed the suite is skipped with a note saying
+ * how to run it (CI installs it: .ci/run).
+ */
+export function tierFixture(label: string, testName: string) {
+  if (!haproxyInstalled) console.warn(`${testName} test skipped: HAProxy is not installed (apt-get install haproxy)`);
+  const fixture = {
+    describe: haproxyInstalled ? describe : describe.skip,
+    stack: undefined as unknown as Stack,
+    sql: undefined as unknown as pg.Client,
+    /** Every gateway process started, including restarted ones: all are stopped at the end. */
+    gateways: [] as GatewayProcess[],
+    haproxy: undefined as Haproxy | undefined,
+    async startTier(): Promise<Tier> {
+      const tier = await startTier(fixture.stack, fixture.gateways);
+      fixture.haproxy = tier.haproxy;
+      return tier;
+    },
+    /** How many offers each title under `prefix` made (a mutation that ran twice counts 2). */
+    async offersByTitle(prefix: string): Promise<Map<string, number>> {
+      const rows = await fixture.sql.query<{ title: string; n: number }>(
+        "SELECT title, count(*)::int AS n FROM offers.offers WHERE title LIKE $1 GROUP BY title",
+        [`${prefix} %`],
+      );
+      return new Map(rows.rows.map((r) => [r.title, r.n]));
+    },
+  };
+  beforeAll(async () => {
+    if (!haproxyInstalled) return;
+    fixture.stack = await startStack({ label, seed: { users: 10, offers: 20, reviewsPerOffer: 1 } });
+    fixture.sql = new pg.Client({ connectionString: fixture.stack.databaseUrl });
+    await fixture.sql.connect();
+  });
+  afterAll(async () => {
+    if (!haproxyInstalled) return;
+    await fixture.haproxy?.stop();
+    await Promise.all(fixture.gateways.map((g) => stopChild(g, 5000)));
+    await fixture.sql.end();
+    await fixture.stack.stop();
+  });
+  return fixture;
 }

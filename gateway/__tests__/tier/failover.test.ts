@@ -5,50 +5,18 @@
  * share of traffic again without flapping. The figures (failed requests, longest gap without a
  * successful answer) are printed; the gap is only checked against a generous bound.
  */
-import pg from "pg";
 import { setTimeout as delay } from "node:timers/promises";
-import { startStack, type Stack } from "../support/stack.js";
-import {
-  type GatewayProcess,
-  type Haproxy,
-  haproxyInstalled,
-  longestGapMs,
-  startGatewayProcess,
-  startLoad,
-  startTier,
-  stopChild,
-} from "../support/tier.js";
+import { longestGapMs, startGatewayProcess, startLoad, tierFixture } from "../support/tier.js";
 
-// CI installs HAProxy (.ci/run); elsewhere say how to get this test to run instead of failing.
-const describeWithHaproxy = haproxyInstalled ? describe : describe.skip;
-if (!haproxyInstalled) console.warn("failover test skipped: HAProxy is not installed (apt-get install haproxy)");
+const fx = tierFixture("failover", "failover");
 
-let stack: Stack;
-let sql: pg.Client;
-let haproxy: Haproxy | undefined;
-const gateways: GatewayProcess[] = [];
-
-beforeAll(async () => {
-  if (!haproxyInstalled) return;
-  stack = await startStack({ label: "failover", seed: { users: 10, offers: 20, reviewsPerOffer: 1 } });
-  sql = new pg.Client({ connectionString: stack.databaseUrl });
-  await sql.connect();
-});
-afterAll(async () => {
-  if (!haproxyInstalled) return;
-  await haproxy?.stop();
-  await Promise.all(gateways.map((g) => stopChild(g, 5000)));
-  await sql.end();
-  await stack.stop();
-});
-
-describeWithHaproxy("HAProxy in front of a primary and a secondary gateway", () => {
+fx.describe("HAProxy in front of a primary and a secondary gateway", () => {
   it("survives kill -9 of the primary under load: only in-flight requests may fail, no mutation runs twice, traffic returns without flapping", async () => {
-    const tier = await startTier(stack, gateways);
+    const tier = await fx.startTier();
     const { ports, primary, secondary } = tier;
-    haproxy = tier.haproxy;
+    const haproxy = tier.haproxy;
 
-    const { accessToken } = await stack.login("alice@agora.test");
+    const { accessToken } = await fx.stack.login("alice@agora.test");
     const titlePrefix = `failover-${Date.now()}`;
     const load = startLoad(haproxy.url, { concurrency: 6, pauseMs: 10, token: accessToken, titlePrefix });
     const loadStart = Date.now();
@@ -69,8 +37,8 @@ describeWithHaproxy("HAProxy in front of a primary and a secondary gateway", () 
     await delay(3000);
 
     // Bring the primary back on its port; HAProxy needs three good checks (rise 3).
-    const restarted = await startGatewayProcess(stack, "primary", ports.primary);
-    gateways.push(restarted);
+    const restarted = await startGatewayProcess(fx.stack, "primary", ports.primary);
+    fx.gateways.push(restarted);
     await haproxy.waitForStatus("primary", "UP", 30_000);
     const back = await haproxy.stats();
     await delay(3000);
@@ -81,11 +49,7 @@ describeWithHaproxy("HAProxy in front of a primary and a secondary gateway", () 
     const failed = load.outcomes.filter((o) => !o.ok);
     const gap = longestGapMs(load.outcomes, loadStart, loadEnd);
     const mutations = load.outcomes.filter((o) => o.kind === "mutation");
-    const rows = await sql.query<{ title: string; n: number }>(
-      "SELECT title, count(*)::int AS n FROM offers.offers WHERE title LIKE $1 GROUP BY title",
-      [`${titlePrefix} %`],
-    );
-    const rowsByTitle = new Map(rows.rows.map((r) => [r.title, r.n]));
+    const rowsByTitle = await fx.offersByTitle(titlePrefix);
     const primaryShare =
       (end.primary!.total - back.primary!.total) /
       (end.primary!.total - back.primary!.total + end.secondary!.total - back.secondary!.total);

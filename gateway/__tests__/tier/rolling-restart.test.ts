@@ -4,50 +4,19 @@
  * request and runs no mutation twice: a stopping gateway reports itself not ready, refuses new
  * connections (which HAProxy retries on the other gateway) and finishes what it has in flight.
  */
-import pg from "pg";
 import { setTimeout as delay } from "node:timers/promises";
-import { startStack, type Stack } from "../support/stack.js";
-import {
-  type GatewayProcess,
-  type Haproxy,
-  haproxyInstalled,
-  longestGapMs,
-  startGatewayProcess,
-  startLoad,
-  startTier,
-  stopChild,
-} from "../support/tier.js";
+import { longestGapMs, startGatewayProcess, startLoad, tierFixture } from "../support/tier.js";
 
-const describeWithHaproxy = haproxyInstalled ? describe : describe.skip;
-if (!haproxyInstalled) console.warn("rolling restart test skipped: HAProxy is not installed (apt-get install haproxy)");
+const fx = tierFixture("rolling", "rolling restart");
 
-let stack: Stack;
-let sql: pg.Client;
-let haproxy: Haproxy | undefined;
-const gateways: GatewayProcess[] = [];
-
-beforeAll(async () => {
-  if (!haproxyInstalled) return;
-  stack = await startStack({ label: "rolling", seed: { users: 10, offers: 20, reviewsPerOffer: 1 } });
-  sql = new pg.Client({ connectionString: stack.databaseUrl });
-  await sql.connect();
-});
-afterAll(async () => {
-  if (!haproxyInstalled) return;
-  await haproxy?.stop();
-  await Promise.all(gateways.map((g) => stopChild(g, 5000)));
-  await sql.end();
-  await stack.stop();
-});
-
-describeWithHaproxy("a rolling SIGTERM restart of both gateways behind HAProxy", () => {
+fx.describe("a rolling SIGTERM restart of both gateways behind HAProxy", () => {
   it("fails no request and runs no mutation twice", async () => {
-    const tier = await startTier(stack, gateways);
+    const tier = await fx.startTier();
     const { ports } = tier;
     const running = { primary: tier.primary, secondary: tier.secondary };
-    haproxy = tier.haproxy;
+    const haproxy = tier.haproxy;
 
-    const { accessToken } = await stack.login("alice@agora.test");
+    const { accessToken } = await fx.stack.login("alice@agora.test");
     const titlePrefix = `rolling-${Date.now()}`;
     const load = startLoad(haproxy.url, { concurrency: 6, pauseMs: 10, token: accessToken, titlePrefix });
     const loadStart = Date.now();
@@ -60,8 +29,8 @@ describeWithHaproxy("a rolling SIGTERM restart of both gateways behind HAProxy",
       const { code, signal } = await old.exited;
       exits.push(`${name}: ${signal ?? `code ${code}`}`);
       expect({ name, code, signal }).toEqual({ name, code: 0, signal: null });
-      running[name] = await startGatewayProcess(stack, name, ports[name]);
-      gateways.push(running[name]);
+      running[name] = await startGatewayProcess(fx.stack, name, ports[name]);
+      fx.gateways.push(running[name]);
       await haproxy.waitForStatus(name, "UP", 30_000);
       await delay(1000);
     }
@@ -70,11 +39,7 @@ describeWithHaproxy("a rolling SIGTERM restart of both gateways behind HAProxy",
 
     const failed = load.outcomes.filter((o) => !o.ok);
     const mutations = load.outcomes.filter((o) => o.kind === "mutation");
-    const rows = await sql.query<{ title: string; n: number }>(
-      "SELECT title, count(*)::int AS n FROM offers.offers WHERE title LIKE $1 GROUP BY title",
-      [`${titlePrefix} %`],
-    );
-    const rowsByTitle = new Map(rows.rows.map((r) => [r.title, r.n]));
+    const rowsByTitle = await fx.offersByTitle(titlePrefix);
     console.log(
       [
         `rolling restart (SIGTERM, restart, wait for UP; primary then secondary) under load through HAProxy:`,

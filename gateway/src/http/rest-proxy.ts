@@ -5,13 +5,13 @@
  * and streams the request body through without buffering it. Its own error answers (401, 413, 503)
  * have the same shape as the service's, so a client cannot tell which of the two refused.
  */
-import { randomUUID } from "node:crypto";
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import {
   currentRequestId,
   identityHeader,
   injectTraceHeaders,
   requestIdHeader,
+  requestIdOf,
   requestOriginHeader,
   sendErrorResponse,
   signIdentity,
@@ -78,8 +78,7 @@ export function createRestProxy(options: RestProxyOptions): RouteHandler {
     if (identity) headers[identityHeader] = await signIdentity(identity, options.internalSecret);
     // http.request is not traced by an instrumentation (see platform tracing.ts): the service's
     // span continues this request's trace through these headers, and its logs carry the same id.
-    const ownId = req.headers[requestIdHeader];
-    const requestId = currentRequestId() ?? (typeof ownId === "string" && ownId ? ownId.slice(0, 100) : randomUUID());
+    const requestId = currentRequestId() ?? requestIdOf(req);
     headers[requestIdHeader] = requestId;
     if (options.clientIp) {
       headers[requestOriginHeader] = signRequestOrigin({ clientIp: options.clientIp(req), requestId }, options.internalSecret);

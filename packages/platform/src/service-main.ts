@@ -46,19 +46,16 @@ export function runtimeFromConfig(name: string, config: CommonConfig, log: Logge
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: `agora-${name}`,
   });
-  // Audit events: to the Redis stream the workers drain, straight to Postgres while Redis is down.
-  const auditRedis = createRedis(config.REDIS_URL);
-  auditRedis.on("error", () => undefined); // the recorder reports what it could not send; ioredis would log every reconnect
-  // Its own connection: runtime.redis exists only with a read replica, and invalidations must not wait behind it.
-  const invalidationRedis = createRedis(config.REDIS_URL);
-  invalidationRedis.on("error", () => {}); // each failed invalidation is logged by the invalidator
+  // One connection for what writes announce: audit events (to the stream the workers drain; straight
+  // to Postgres while Redis is down) and response-cache invalidations. Its own, not runtime.redis:
+  // that one exists only with a read replica. Errors are reported by the recorder and the
+  // invalidator, per event; ioredis would log every reconnect.
+  const eventsRedis = createRedis(config.REDIS_URL);
+  eventsRedis.on("error", () => undefined);
   return {
     db,
     log,
-    cacheInvalidation: {
-      ...createCacheInvalidator({ redis: invalidationRedis, keyPrefix: config.REDIS_KEY_PREFIX, log }),
-      close: () => invalidationRedis.disconnect(),
-    },
+    cacheInvalidation: createCacheInvalidator({ redis: eventsRedis, keyPrefix: config.REDIS_KEY_PREFIX, log }),
     internalSecret: config.INTERNAL_SECRET,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     exposeErrorDetails: config.NODE_ENV === "development",
@@ -67,12 +64,13 @@ export function runtimeFromConfig(name: string, config: CommonConfig, log: Logge
     readYourWritesWindowMs: config.READ_YOUR_WRITES_WINDOW_MS,
     shutdown: { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS },
     audit: createAuditRecorder({
-      redis: auditRedis,
+      redis: eventsRedis,
       keyPrefix: config.REDIS_KEY_PREFIX,
       service: name,
       log,
       fallback: directAuditWriter(db.primary),
-      onClose: () => auditRedis.disconnect(),
+      // Closed after the server drained: every invalidation was sent before its write answered.
+      onClose: () => eventsRedis.disconnect(),
     }),
   };
 }
@@ -93,7 +91,6 @@ export async function serveUntilSignalled(
     await runtime.audit?.close();
     await runtime.db.disconnect();
     runtime.redis?.disconnect();
-    runtime.cacheInvalidation?.close?.();
   });
   const running = await server.listen(port, host);
   runtime.log.info({ url: `${running.url}/graphql` }, `${name} subgraph listening`);

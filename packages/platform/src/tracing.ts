@@ -183,6 +183,21 @@ async function otlpExporter(config: TracingConfig): Promise<SpanExporter> {
 }
 
 /** Flushes and stops tracing if it was started; nothing when off. */
+/**
+ * What every entry point (src/index.ts) does: tracing first, then the service itself. `load`
+ * imports it (`() => import("./main.js")`), so pg and ioredis load only after the instrumentations
+ * are registered. A tracing setting that does not validate ends the process with its message.
+ */
+export async function startTracedService(service: string, load: () => Promise<unknown>): Promise<void> {
+  try {
+    await startTracing(service);
+  } catch (error) {
+    console.error(`${service}: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  await load();
+}
+
 export const shutdownTracing = (): Promise<void> => current.shutdown();
 
 /** Health checks and scrapes come every few seconds from machines, not users: no trace each. */

@@ -2,12 +2,6 @@
  * The reviews entry point: tracing first (see @agora/platform/tracing: when on, pg and ioredis are
  * instrumented as they load, so they may only load after it), then the service itself (main.ts).
  */
-import { startTracing } from "@agora/platform/tracing";
+import { startTracedService } from "@agora/platform/tracing";
 
-try {
-  await startTracing("reviews");
-} catch (error) {
-  console.error(`reviews: ${(error as Error).message}`);
-  process.exit(1);
-}
-await import("./main.js");
+await startTracedService("reviews", () => import("./main.js"));
